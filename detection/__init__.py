@@ -1,0 +1,1 @@
+"""ringwatch: detection stage."""

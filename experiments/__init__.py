@@ -1,0 +1,1 @@
+"""ringwatch: experiments stage."""
