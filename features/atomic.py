@@ -21,6 +21,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are meant to be shared
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -44,6 +45,7 @@ def atomic_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
         raise UserError(f"{path}: already exists and is not empty (use --overwrite to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; outputs are meant to be shared
     try:
         yield tmp
         if path.exists():
