@@ -60,4 +60,305 @@ def validate(data: Annotated[Path, typer.Argument(help="Folder holding the input
     print_summary(load_dataset(data, as_of))
 
 
+StoreWorkspace = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        help="Workspace whose MLflow store to use (mlflow.db + mlartifacts/); "
+        "MLFLOW_TRACKING_URI overrides it.",
+    ),
+]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+runs_app = typer.Typer(
+    help="List, show and compare training runs recorded in MLflow.", no_args_is_help=True
+)
+app.add_typer(runs_app, name="runs")
+
+
+def runs_command(name: str) -> Callable:
+    """Register a `ringwatch runs` sub-command with the same one-line error handling."""
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            try:
+                return func(*a, **kw)
+            except UserError as error:
+                print(f"error: {error}", file=sys.stderr)
+                raise typer.Exit(error.exit_code) from None
+
+        return runs_app.command(name)(wrapper)
+
+    return decorate
+
+
+@runs_command("list")
+def runs_list(
+    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
+    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
+    workspace: StoreWorkspace = Path("ringwatch-demo"),
+    as_json: JsonOutput = False,
+) -> None:
+    """List the latest training runs with held-out metrics and registered versions."""
+    from training import runs
+    from training.tracking import connect
+
+    frame = runs.list_runs(experiment, limit, connect(workspace))
+    if as_json:
+        print(runs.to_json(frame))
+    else:
+        runs.print_runs(frame)
+
+
+@runs_command("show")
+def runs_show(
+    run: Annotated[str, typer.Argument(help="Run id, unique id prefix or run name.")],
+    workspace: StoreWorkspace = Path("ringwatch-demo"),
+    as_json: JsonOutput = False,
+) -> None:
+    """Show one run: params, metrics, tags, artifact files and model versions."""
+    from training import runs
+    from training.tracking import connect
+
+    found = runs.show_run(run, connect(workspace))
+    if as_json:
+        print(runs.to_json(found))
+    else:
+        runs.print_run(found)
+
+
+@runs_command("compare")
+def runs_compare(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes / names).")],
+    workspace: StoreWorkspace = Path("ringwatch-demo"),
+    as_json: JsonOutput = False,
+) -> None:
+    """Compare runs' metrics side by side."""
+    from training import runs
+    from training.tracking import connect
+
+    frame = runs.compare_runs(run_ids, connect(workspace))
+    if as_json:
+        print(runs.to_json(frame))
+    else:
+        runs.print_comparison(frame)
+
+
+@command()
+def promote(
+    version: Annotated[int, typer.Argument(help="Version of the `ringwatch` model to promote.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if worse on average precision.")
+    ] = False,
+    workspace: StoreWorkspace = Path("ringwatch-demo"),
+    as_json: JsonOutput = False,
+) -> None:
+    """Make a model version @champion after comparing it with the champion on held-out data."""
+    from training import registry
+    from training.runs import to_json
+    from training.tracking import connect
+
+    def show(comparison: registry.Comparison) -> None:
+        if as_json:
+            print(to_json(comparison.to_dict()))
+        else:
+            registry.print_comparison(comparison)
+
+    try:
+        comparison = registry.promote(version, force, connect(workspace))
+    except registry.PromotionRefused as refused:
+        show(refused.comparison)
+        raise
+    show(comparison)
+
+
+@command()
+def simulate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the simulated platform to.")],
+    accounts: Annotated[int, typer.Option(help="Number of accounts.")] = 20_000,
+    weeks: Annotated[int, typer.Option(help="Weeks of events.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
+    bad_share: Annotated[float, typer.Option(help="Share of bad accounts.")] = 0.05,
+    camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
+    labelled_share: Annotated[float, typer.Option(help="Share of bad accounts labelled.")] = 0.5,
+    label_noise: Annotated[float, typer.Option(help="Share of wrong labels.")] = 0.015,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
+) -> None:
+    """Write a synthetic platform (tables + truth.parquet for evaluation) to OUT."""
+    from experiments.simulate import WorldConfig
+    from experiments.simulate.command import run_simulate
+
+    knobs = dict(accounts=accounts, weeks=weeks, seed=seed, bad_share=bad_share)
+    knobs |= dict(camouflage=camouflage, labelled_share=labelled_share, label_noise=label_noise)
+    run_simulate(out, WorldConfig(**knobs), overwrite)
+
+
+@command()
+def score(
+    data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
+    out: Annotated[Path, typer.Option(help="Output root; the list goes to OUT/<as-of date>/.")],
+    as_of: AsOf = None,
+    model: Annotated[
+        str, typer.Option(help="models:/ringwatch@ALIAS, models:/ringwatch/N or a model folder.")
+    ] = "models:/ringwatch@champion",
+    capacity: Annotated[
+        int | None, typer.Option(help="List the top K accounts, rings kept whole (default 500).")
+    ] = None,
+    min_precision: Annotated[
+        float | None, typer.Option(help="Instead: the longest list with this expected precision.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace its list.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
+    workspace: StoreWorkspace = Path("ringwatch-demo"),
+) -> None:
+    """Score every account; write the ranked, explained, ring-grouped close-candidate list.
+
+    Exit codes: 0 written, 1 failure, 2 user error, 3 locked by another run, 4 list exists.
+    """
+    import json
+
+    from detection.commands import json_errors, print_score, progress, run_score
+
+    with json_errors(as_json):
+        cut = dict(capacity=capacity, min_precision=min_precision, overwrite=overwrite)
+        cache = workspace / "feature-cache"
+        summary = run_score(
+            data, out, as_of, model, **cut, workspace=workspace, cache_root=cache, say=progress()
+        )
+    print(json.dumps(summary)) if as_json else print_score(summary)
+
+
+@command()
+def feedback(
+    decisions: Annotated[Path, typer.Argument(help="CSV: account_id, decision, decided_at, ...")],
+    data: Annotated[Path, typer.Option(help="Data folder whose labels to extend.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
+) -> None:
+    """Merge reviewers' decisions (closed, cleared, escalated) into the labels, with history."""
+    import json
+
+    from detection.commands import json_errors, print_feedback, run_feedback
+
+    with json_errors(as_json):
+        summary = run_feedback(decisions, data)
+    print(json.dumps(summary)) if as_json else print_feedback(summary)
+
+
+@command("import")
+def import_(
+    name: Annotated[str, typer.Argument(help="amazon, bitcoin-alpha, reddit or instafake.")],
+    source_dir: Annotated[Path, typer.Argument(help="The dataset's folder, e.g. ../shared/data/reddit.")],
+    out: Annotated[Path, typer.Argument(help="Folder to write the contract tables to.")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
+) -> None:
+    """Convert a public evaluation dataset into input-contract tables in OUT."""
+    from experiments.importers import import_dataset, print_import
+
+    print_import(import_dataset(name, source_dir, out, overwrite))
+
+
+bench_app = typer.Typer(help="Benchmarks: detection quality on public datasets.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("quality")
+def bench_quality(
+    datasets: Annotated[list[str] | None, typer.Option("--datasets", help="Datasets (repeat or comma-separate); default all.")] = None,
+    seeds: Annotated[int, typer.Option(help="Seeds (random splits / time cut-offs) per protocol.")] = 10,
+    data_root: Annotated[Path, typer.Option(help="Folder holding the datasets' folders.")] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option(help="Folder for results.md, results.csv, per_seed.csv.")] = Path("bench-out/quality"),
+    methods: Annotated[list[str] | None, typer.Option("--methods", help="features-only, graph-tree, ringwatch; default all.")] = None,
+    workspace: StoreWorkspace = Path("bench-out/workspace"),
+    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log runs to MLflow.")] = False,
+) -> None:
+    """Our detector beside in-repo baselines under the published and strict protocols."""
+    from experiments.bench_quality import run_quality, split_names
+
+    try:
+        run_quality(split_names(datasets), seeds, data_root, out,
+                    None if no_mlflow else workspace, split_names(methods))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(error.exit_code) from None
+
+
+@command()
+def rings(
+    data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
+    out: Annotated[Path, typer.Option(help="Parquet file to write the ring table to.")],
+    truth: Annotated[
+        Path | None, typer.Option(help="truth.parquet of a simulated world: score the rings.")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from features.graph.command import run_rings
+
+    found = run_rings(data, out, as_of)
+    if truth is not None:
+        from experiments.ring_eval import print_evaluation
+
+        print_evaluation(found.membership, truth)
+
+
+Workspace = Annotated[
+    Path, typer.Option(help="Workspace: MLflow store, feature cache, lists (default ./ringwatch-demo).")
+]
+
+
+@command()
+def features(
+    data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
+    out: Annotated[Path, typer.Option(help="Parquet file to write the feature table to.")],
+    as_of: AsOf = None,
+    workspace: Workspace = Path("ringwatch-demo"),
+) -> None:
+    """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
+    from detection.commands import progress
+    from detection.workflow import write_features
+
+    table = write_features(data, as_of, out, workspace, progress())
+    print(f"wrote {out}: {table.frame.height:,} accounts × {table.frame.width - 1} features")
+
+
+@command()
+def train(
+    data: Annotated[Path, typer.Argument(help="Folder holding the input tables (with labels).")],
+    as_of: AsOf = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "ringwatch",
+    params: Annotated[Path | None, typer.Option(help="TOML file of training settings.")] = None,
+    split: Annotated[
+        str | None, typer.Option(help="strict (time- and ring-aware, default) or random (leaky).")
+    ] = None,
+    ablation: Annotated[
+        bool, typer.Option("--ablation", help="Three runs: behaviour only, graph only, both.")
+    ] = False,
+    search: Annotated[bool, typer.Option("--search", help="Small hyper-parameter search.")] = False,
+    workspace: Workspace = Path("ringwatch-demo"),
+) -> None:
+    """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
+    from detection.commands import progress
+    from detection.workflow import train_stage
+
+    train_stage(data, as_of, workspace, experiment, params, split, ablation, search, progress())
+
+
+@command()
+def demo(
+    workspace: Annotated[Path, typer.Option(help="Folder for everything the demo writes.")] = Path(
+        "ringwatch-demo"
+    ),
+    accounts: Annotated[int, typer.Option(help="Accounts in the simulated world.")] = 20_000,
+    weeks: Annotated[int, typer.Option(help="Weeks of simulated events.")] = 4,
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
+    camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
+) -> None:
+    """Run the whole pipeline end to end on a freshly simulated platform."""
+    from detection.commands import progress
+    from detection.workflow import print_demo, run_demo
+
+    print_demo(run_demo(workspace, accounts, weeks, seed, camouflage, progress()))
+
+
 # --- commands added above this line ---

@@ -43,7 +43,18 @@ def features_markdown() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"contract": contract_markdown, "features": features_markdown}
+def simulator_markdown() -> str:
+    """The simulator's knobs (imported here so that `docs` stays cheap to import)."""
+    from experiments.simulate.config import knobs_markdown
+
+    return knobs_markdown()
+
+
+SECTIONS = {
+    "contract": contract_markdown,
+    "features": features_markdown,
+    "simulator": simulator_markdown,
+}
 
 
 def render(text: str) -> str:

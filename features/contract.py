@@ -107,7 +107,8 @@ class Dataset:
 
     Every table is present with its full canonical schema (optional columns filled with
     nulls, absent tables empty), so later stages never branch on what the input held.
-    `attributes` names the extra numeric/boolean columns of `accounts`.
+    `attributes` names the extra numeric/boolean columns of `accounts`. `labels` holds one row
+    per account (its latest decision, the training target); `label_history` every decision.
     """
 
     source: Path
@@ -118,3 +119,4 @@ class Dataset:
     labels: pl.DataFrame
     attributes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    label_history: pl.DataFrame | None = None  # every label row (labels holds the latest)

@@ -91,6 +91,12 @@ def latest_labels(labels: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def labels_known_at(ds: Dataset) -> pl.DataFrame:
+    """One label per account as moderators knew it at the snapshot (for label-derived features)."""
+    history = ds.label_history if ds.label_history is not None else ds.labels
+    return latest_labels(cut_at(history, "labelled_at", ds.as_of))
+
+
 def default_as_of(events: pl.DataFrame, edges: pl.DataFrame, accounts: pl.DataFrame) -> datetime:
     """The latest thing the data saw: last event, else last edge, else last account creation."""
     for series in (events["ts"], edges["ts"], accounts["created_at"]):
@@ -144,6 +150,7 @@ def load_dataset(path: Path, as_of: datetime | None = None) -> Dataset:
             pl.col("src").is_in(alive) & pl.col("dst").is_in(alive)
         ),
         labels=latest_labels(tables["labels"]),
+        label_history=tables["labels"],
         attributes=attributes,
         warnings=tuple(warnings),
     )

@@ -1,0 +1,203 @@
+"""Reviewers' decisions merged into the data folder's labels, keeping the history.
+
+DECISIONS.csv columns: account_id, decision (closed / cleared / escalated), decided_at
+(ISO 8601, UTC if no offset), reviewer, note; optionally reason (fraud, fake, porn, ...).
+
+- closed -> a label 1 row, cleared -> a label 0 row, appended to `labels` with
+  labelled_at = decided_at and audit columns source='review', decision, reviewer, note.
+  Earlier rows are never changed or removed: the labels table is the history, and the loader
+  (features.load.latest_labels) takes each account's latest row (by labelled_at, then file
+  order), so a later decision supersedes an earlier one.
+- escalated -> no label (the account is still under review); recorded in the log only.
+- Every decision (escalations included) is appended to `review_decisions.parquet` in the data
+  folder, which also makes a merge idempotent: decisions already logged are skipped.
+- labels.parquet / labels.csv are rewritten atomically in their own format; a labels/ folder
+  of parts gets one new part file. A lock file stops two merges at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from detection.output import locked
+from features.atomic import atomic_file
+from features.contract import TS, Column
+from features.errors import ContractError, UserError
+from features.parse import parse_column
+from features.tables import find_table, read_table
+
+DECISIONS = {"closed": 1, "cleared": 0, "escalated": None}
+REQUIRED = ("account_id", "decision", "decided_at")
+OPTIONAL = ("reviewer", "note", "reason")
+LOG = "review_decisions.parquet"
+KEY = ("account_id", "decision", "decided_at", "reviewer")
+LOG_SCHEMA = {
+    "account_id": pl.String,
+    "decision": pl.String,
+    "decided_at": TS,
+    "reviewer": pl.String,
+    "note": pl.String,
+    "reason": pl.String,
+    "source_file": pl.String,
+    "merged_at": TS,
+}
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """What a merge did."""
+
+    labels_added: int
+    escalated: int
+    skipped: int  # decisions already merged earlier
+    labels_path: Path
+    log_path: Path
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able form."""
+        return {
+            "status": "ok",
+            "labels_added": self.labels_added,
+            "escalated": self.escalated,
+            "skipped": self.skipped,
+            "labels": str(self.labels_path),
+            "log": str(self.log_path),
+        }
+
+
+def row_name(i: int, account: object) -> str:
+    """'row 3 (account_id 'a17')': a CSV data row by its line number in the file."""
+    return f"row {i + 2} (account_id {account!r})"
+
+
+def parse_times(raw: pl.Series, file: str) -> pl.Series:
+    """decided_at as UTC timestamps, or a UserError naming the first row that does not parse."""
+    column = Column("decided_at", TS, True, "")
+    for i, value in enumerate(raw.to_list()):
+        if value is None or not str(value).strip():
+            raise UserError(f"{file}: {row_name(i, None)}: decided_at is empty")
+    try:
+        return parse_column(raw, column, file)
+    except ContractError:
+        for i, value in enumerate(raw.to_list()):
+            try:
+                parse_column(pl.Series("decided_at", [value]), column, file)
+            except ContractError:
+                raise UserError(
+                    f"{file}: row {i + 2}: decided_at {value!r} is not an ISO 8601 time"
+                ) from None
+        raise
+
+
+def read_decisions(path: Path, known: pl.Series) -> pl.DataFrame:
+    """The decisions file checked row by row against the accounts in `known`."""
+    file = str(path)
+    if not path.is_file():
+        raise UserError(f"{file}: no such decisions file")
+    try:
+        frame = pl.read_csv(path, infer_schema=False, null_values=[""])
+    except Exception as error:  # polars raises many kinds on unreadable files
+        raise ContractError(file, f"cannot be read as CSV: {str(error).splitlines()[0]}") from None
+    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    for name in REQUIRED:
+        if name not in frame.columns:
+            raise ContractError(file, "required column is missing", name)
+    if frame.height == 0:
+        raise ContractError(file, "holds no decisions")
+    frame = frame.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in OPTIONAL if c not in frame.columns]
+    ).with_columns(
+        pl.col("account_id").str.strip_chars(),
+        pl.col("decision").str.strip_chars().str.to_lowercase(),
+    )
+    known_set = known.implode()
+    checks = frame.with_row_index("i").with_columns(
+        unknown=~pl.col("account_id").is_in(known_set) | pl.col("account_id").is_null(),
+        bad=~pl.col("decision").is_in(list(DECISIONS)) | pl.col("decision").is_null(),
+    )
+    for row in checks.filter(pl.col("unknown") | pl.col("bad")).head(1).iter_rows(named=True):
+        where = f"{file}: {row_name(row['i'], row['account_id'])}"
+        if row["unknown"]:
+            raise UserError(f"{where}: account is not in the accounts table")
+        raise UserError(
+            f"{where}: decision {row['decision']!r} is not one of {', '.join(DECISIONS)}"
+        )
+    times = parse_times(frame["decided_at"], file)
+    return frame.with_columns(times).select(*REQUIRED, *OPTIONAL)
+
+
+def new_log_rows(decisions: pl.DataFrame, log: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Decisions not merged before (by account, decision, time, reviewer), as log rows."""
+    rows = decisions.with_columns(
+        source_file=pl.lit(source),
+        merged_at=pl.lit(datetime.now(UTC), dtype=TS),
+    ).select([pl.col(c).cast(t) for c, t in LOG_SCHEMA.items()])
+    rows = rows.unique(list(KEY), keep="first", maintain_order=True)
+    return rows.join(log.select(KEY), on=list(KEY), how="anti", nulls_equal=True)
+
+
+def label_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """closed/cleared decisions as labels rows with audit columns."""
+    return rows.filter(pl.col("decision") != "escalated").select(
+        "account_id",
+        pl.col("decision").replace_strict(DECISIONS, return_dtype=pl.Int8).alias("label"),
+        pl.col("decided_at").alias("labelled_at"),
+        "reason",
+        pl.lit("review").alias("source"),
+        "decision",
+        "reviewer",
+        "note",
+    )
+
+
+def append_labels(folder: Path, new: pl.DataFrame) -> Path:
+    """Append rows to the labels table in its own format, atomically; returns its path."""
+    path = find_table(folder, "labels") or folder / "labels.parquet"
+    if path.is_dir():
+        part = path / f"review-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}.parquet"
+        with atomic_file(part) as tmp:
+            new.write_parquet(tmp)
+        return path
+    if path.suffix == ".csv":
+        old = read_table(path) if path.exists() else pl.DataFrame()
+        merged = pl.concat([old, new.select(pl.all().cast(pl.String))], how="diagonal")
+        with atomic_file(path) as tmp:
+            merged.write_csv(tmp)
+        return path
+    old = read_table(path) if path.exists() else pl.DataFrame()
+    merged = pl.concat([old, new], how="diagonal_relaxed") if old.width else new
+    with atomic_file(path) as tmp:
+        merged.write_parquet(tmp)
+    return path
+
+
+def merge_feedback(decisions_file: Path, data: Path) -> FeedbackResult:
+    """Merge a reviewers' decisions CSV into the labels of data folder `data` (module doc)."""
+    data = Path(data)
+    accounts = find_table(data, "accounts") if data.is_dir() else None
+    if accounts is None:
+        raise UserError(f"{data}: not a data folder (no accounts table)")
+    known = read_table(accounts)["account_id"].cast(pl.String)
+    decisions = read_decisions(Path(decisions_file), known)
+    log_path = data / LOG
+    with locked(data / ".labels.lock"):
+        log = pl.read_parquet(log_path) if log_path.exists() else pl.DataFrame(schema=LOG_SCHEMA)
+        rows = new_log_rows(decisions, log, Path(decisions_file).name)
+        labels = label_rows(rows)
+        labels_path = find_table(data, "labels") or data / "labels.parquet"
+        if labels.height:
+            labels_path = append_labels(data, labels)
+        with atomic_file(log_path) as tmp:
+            pl.concat([log, rows], how="diagonal_relaxed").write_parquet(tmp)
+    return FeedbackResult(
+        labels_added=labels.height,
+        escalated=int((rows["decision"] == "escalated").sum()),
+        skipped=decisions.height - rows.height,
+        labels_path=labels_path,
+        log_path=log_path,
+    )

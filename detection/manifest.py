@@ -1,0 +1,88 @@
+"""manifest.json: what a list was built from and how (inputs, model, settings, counts, timings).
+
+Written last into the partial folder, so a folder with a manifest is a finished one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+class Timings:
+    """Wall-clock seconds of the named steps of a run, in the order they ran."""
+
+    def __init__(self, before: dict[str, float] | None = None) -> None:
+        self.seconds: dict[str, float] = dict(before or {})  # steps timed by the caller
+        self._offset = sum(self.seconds.values())
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the block as step `name` (repeated steps add up)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - start
+            self.seconds[name] = self.seconds.get(name, 0.0) + spent
+
+    def total(self) -> float:
+        """Seconds since the timer was made, plus the steps timed before it."""
+        return self._offset + time.perf_counter() - self._start
+
+    def to_dict(self) -> dict[str, float]:
+        """Rounded step times plus the total."""
+        return {
+            **{k: round(v, 3) for k, v in self.seconds.items()},
+            "total": round(self.total(), 3),
+        }
+
+
+def file_digests(folder: Path) -> dict[str, dict]:
+    """Size and sha256 of every file written so far (for audits)."""
+    out = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        out[path.name] = {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    return out
+
+
+def version() -> str:
+    """The installed ringwatch version."""
+    try:
+        return metadata.version("ringwatch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_manifest(folder: Path, **sections: object) -> dict:
+    """The manifest: format, tool version, host, creation time, the given sections and files."""
+    return {
+        "format": FORMAT,
+        "ringwatch": version(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        **sections,
+        "files": file_digests(folder),
+    }
+
+
+def write_manifest(folder: Path, manifest: dict) -> Path:
+    """Write manifest.json into `folder` (the last file of a run)."""
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return path

@@ -1,0 +1,263 @@
+"""`score_base`: one weekly scoring run, from a built feature table to a finished output folder.
+
+Scores every account in chunks, cuts the ranked list, explains the listed accounts (TreeSHAP
+only for them and their ring mates), groups them by ring, compares with the previous list and
+writes candidates, scores, rings, changes, report and manifest into `out/<as-of date>/`
+atomically (see detection.output).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from detection import output
+from detection.candidates import Selection, expected_precision_curve, select_candidates
+from detection.config import ACTIONS, ScoreConfig
+from detection.diff import change_counts, diff_lists, previous_run
+from detection.manifest import Timings, build_manifest, write_manifest
+from detection.reasons import REASONS, flatten_reasons, top_reasons
+from detection.report import ReportInputs, drawn_rings, render_report
+from detection.ringlist import ring_links, rings_among
+from detection.score import Model, rank_scores, score_chunks
+
+Say = Callable[[str], None]
+
+
+def curve_length(selection: Selection) -> int:
+    """How many top accounts the expected-precision picture covers: about 3x the list."""
+    return max(3 * selection.by_score, 200)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Where the list went and the one-line summary a scheduler reads."""
+
+    folder: Path
+    summary: dict
+
+
+def output_name(as_of: datetime) -> str:
+    """The output folder name of a snapshot: its UTC date, YYYY-MM-DD."""
+    return as_of.date().isoformat()
+
+
+def model_label(model: Model) -> str:
+    """'ringwatch version 3' (registered) or the folder of a local model."""
+    if model.version in (None, "local"):
+        return f"{model.name or 'unnamed model'} (local folder)"
+    return f"{model.name or 'model'} version {model.version}"
+
+
+def explain(
+    model: Model, features: pl.DataFrame, candidates: pl.DataFrame, config: ScoreConfig
+) -> pl.DataFrame:
+    """Candidates with reasons (top contributions) and the feature values they were scored on."""
+    names = list(model.feature_names)
+    rows = candidates.select("account_id").join(
+        features.select("account_id", *names), on="account_id", how="left", maintain_order="left"
+    )
+    parts = []
+    for start in range(0, rows.height, config.chunk_size):
+        part = rows.slice(start, config.chunk_size)
+        contributions = model.contributions(part.select(names))
+        parts.append(top_reasons(contributions, names, part, config.n_reasons))
+    reasons = pl.concat(parts) if parts else pl.Series("reasons", [], dtype=REASONS)
+    captured = rows.select(pl.struct(names).alias("feature_values"))
+    return candidates.with_columns(reasons.alias("reasons"), captured["feature_values"])
+
+
+def stamp(candidates: pl.DataFrame, model: Model, as_of: datetime) -> pl.DataFrame:
+    """Model name and version and the snapshot time on every row (a list is self-describing)."""
+    return candidates.with_columns(
+        model=pl.lit(model.name, dtype=pl.String),
+        model_version=pl.lit(model.version, dtype=pl.String),
+        as_of=pl.lit(as_of, dtype=pl.Datetime("us", "UTC")),
+    )
+
+
+def csv_view(candidates: pl.DataFrame, n_reasons: int) -> pl.DataFrame:
+    """Candidates for people: reasons flattened, feature values as one JSON column at the end."""
+    flat = flatten_reasons(candidates.drop("feature_values"), n_reasons)
+    values = candidates["feature_values"].struct.json_encode().alias("feature_values_json")
+    return flat.with_columns(pl.col("score").round(6), values)
+
+
+def links_for(
+    rings: pl.DataFrame, events: pl.DataFrame | None, edges: pl.DataFrame | None, limit: int
+) -> dict[str, pl.DataFrame]:
+    """The drawing links of each ring, reading the (large) events table once."""
+    if events is None or rings.height == 0:
+        return {}
+    members = sorted({m for ms in rings["members"].to_list() for m in ms[:limit]})
+    inside = pl.Series(members, dtype=pl.String).implode()
+    events = events.filter(pl.col("account_id").is_in(inside))
+    if edges is None:
+        edges = pl.DataFrame(schema={"src": pl.String, "dst": pl.String, "relation": pl.String})
+    edges = edges.filter(pl.col("src").is_in(inside))
+    out = {}
+    for ring in rings.iter_rows(named=True):
+        out[ring["ring_id"]] = ring_links(
+            events,
+            edges,
+            list(ring["members"])[:limit],
+            list(ring.get("identifiers") or []),
+            list(ring.get("lockstep_targets") or []),
+        )
+    return out
+
+
+def json_summary(
+    folder: Path,
+    as_of: datetime,
+    model: Model,
+    scored: int,
+    selection: Selection,
+    rings: int,
+    changes: dict[str, int],
+    seconds: float,
+) -> dict:
+    """The one-line summary printed with --json."""
+    c = selection.candidates
+    return {
+        "status": "ok",
+        "exit_code": 0,
+        "out": str(folder),
+        "as_of": as_of.isoformat(),
+        "model": model.name,
+        "model_version": model.version,
+        "accounts_scored": scored,
+        "candidates": c.height,
+        **{a: int((c["action"] == a).sum()) for a in ACTIONS},
+        "rings": rings,
+        "expected_precision": selection.summary()["expected_precision"],
+        **changes,
+        "seconds": round(seconds, 3),
+    }
+
+
+def score_base(
+    features: pl.DataFrame,
+    model: Model,
+    as_of: datetime,
+    out: Path,
+    config: ScoreConfig | None = None,
+    membership: pl.DataFrame | None = None,
+    rings: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
+    edges: pl.DataFrame | None = None,
+    inputs: dict | None = None,
+    overwrite: bool = False,
+    say: Say = lambda _: None,
+    prior_timings: dict[str, float] | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> ScoreResult:
+    """Score `features` (account_id + the model's columns) and write `out/<as-of date>/`.
+
+    `membership` (account_id, ring_id, ring_score, ring_size) and `rings` (features.graph
+    Rings frames) group the list by ring; `events`/`edges` (the Dataset's) are read only to
+    draw the large rings; `inputs` (e.g. source folder and fingerprint) and `prior_timings`
+    (seconds spent before, e.g. loading and feature building) go to the manifest; `advance`
+    is called with the number of accounts of each scored chunk (progress bars).
+    Raises OutputExists / LockHeld / UserError; a failure leaves `out` as it was.
+    """
+    config = (config or ScoreConfig()).check()
+    timings = Timings(prior_timings)
+    name = output_name(as_of)
+    with output.batch_output(Path(out), name, overwrite) as folder:
+        with timings.step("score"):
+            say(f"scoring {features.height:,} accounts")
+            ranked = rank_scores(score_chunks(model, features, config.chunk_size, advance))
+        with timings.step("select"):
+            selection = select_candidates(ranked, membership, config)
+        with timings.step("explain"):
+            say(f"explaining {selection.candidates.height:,} candidates")
+            candidates = stamp(explain(model, features, selection.candidates, config), model, as_of)
+        with timings.step("rings"):
+            listed_rings = rings_among(candidates, rings)
+        with timings.step("diff"):
+            previous = previous_run(Path(out), as_of.date())
+            before = pl.read_parquet(previous / "candidates.parquet") if previous else None
+            changes = diff_lists(before, candidates)
+        with timings.step("write"):
+            candidates.write_parquet(folder / "candidates.parquet")
+            csv_view(candidates, config.n_reasons).write_csv(folder / "candidates.csv")
+            ranked.write_parquet(folder / "scores.parquet")
+            listed_rings.write_parquet(folder / "rings.parquet")
+            changes.write_csv(folder / "changes.csv")
+        output.checkpoint("written")
+        with timings.step("report"):
+            say("drawing the report")
+            scores = ranked["score"].to_numpy()
+            data = ReportInputs(
+                as_of=as_of,
+                model=model_label(model),
+                accounts_scored=ranked.height,
+                selection=selection,
+                config=config,
+                candidates=candidates,
+                rings=listed_rings,
+                changes=changes,
+                previous=previous.name if previous else None,
+                scores=scores,
+                curve=expected_precision_curve(ranked, curve_length(selection)),
+                created_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            )
+            drawn = drawn_rings(data)
+            links = links_for(drawn, events, edges, config.max_drawn_nodes)
+            data = ReportInputs(**{**data.__dict__, "ring_links": links})
+            (folder / "report.html").write_text(render_report(data), encoding="utf-8")
+        counts = {
+            "accounts_scored": ranked.height,
+            "candidates": candidates.height,
+            **{a: int((candidates["action"] == a).sum()) for a in ACTIONS},
+            "rings": listed_rings.height,
+            **change_counts(changes),
+        }
+        manifest = build_manifest(
+            folder,
+            as_of=as_of.isoformat(),
+            inputs=inputs or {},
+            model={
+                "name": model.name,
+                "version": model.version,
+                "features": len(model.feature_names),
+                "info": {
+                    k: v
+                    for k, v in getattr(model, "info", {}).items()
+                    if k in ("run_id", "aliases")
+                },
+            },
+            settings=config.to_dict(),
+            selection=selection.summary(),
+            counts=counts,
+            previous=previous.name if previous else None,
+            timings=timings.to_dict(),
+            score_distribution=quantiles(scores),
+        )
+        write_manifest(folder, manifest)
+    final = Path(out) / name
+    summary = json_summary(
+        final,
+        as_of,
+        model,
+        ranked.height,
+        selection,
+        listed_rings.height,
+        change_counts(changes),
+        timings.total(),
+    )
+    return ScoreResult(final, summary)
+
+
+def quantiles(scores: np.ndarray) -> dict[str, float]:
+    """A few quantiles of the score distribution (for drift checks between weeks)."""
+    if scores.size == 0:
+        return {}
+    qs = (0.5, 0.9, 0.99, 0.999)
+    return {f"q{q:g}": round(float(v), 6) for q, v in zip(qs, np.quantile(scores, qs), strict=True)}
