@@ -1,0 +1,59 @@
+"""Calibration: fitted on validation, it keeps or improves the Brier score on held-out data."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import brier_score_loss
+
+from training.boost import dataset, lgb_params, train_booster
+from training.calibrate import Calibrator, fit_calibrator, sigmoid
+from training.config import ModelConfig
+
+
+def iid_parts(seed: int = 0, n: int = 6000):
+    """Train / valid / test from one logistic world with ~10 % positives."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    p = sigmoid(1.5 * x[:, 0] - x[:, 1] + 0.5 * x[:, 2] * x[:, 0] - 2.8)
+    y = (rng.random(n) < p).astype(np.int64)
+    cut = np.split(np.arange(n), [n // 2, 3 * n // 4])
+    return [(x[i], y[i]) for i in cut]
+
+
+@pytest.fixture(scope="module")
+def weighted_booster():
+    """A booster trained with scale_pos_weight: its raw probabilities are inflated."""
+    (xt, yt), (xv, yv), (xs, ys) = iid_parts()
+    names = [f"f{i}" for i in range(4)]
+    config = ModelConfig(num_boost_round=200, early_stopping_rounds=20)
+    booster = train_booster(
+        lgb_params(config, yt), dataset(xt, yt, names, []), dataset(xv, yv, names, []), 200, 20
+    )
+    return booster, (xv, yv), (xs, ys)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibration_improves_brier_on_held_out(weighted_booster, method):
+    booster, (xv, yv), (xs, ys) = weighted_booster
+    calibrator = fit_calibrator(booster.predict(xv, raw_score=True), yv, method)
+    raw_test = booster.predict(xs, raw_score=True)
+    before = brier_score_loss(ys, sigmoid(raw_test))
+    after = brier_score_loss(ys, calibrator.apply(raw_test))
+    assert after <= before
+    assert abs(calibrator.apply(raw_test).mean() - ys.mean()) < 0.02
+
+
+def test_isotonic_keeps_the_ranking(weighted_booster):
+    booster, (xv, yv), (xs, _) = weighted_booster
+    calibrator = fit_calibrator(booster.predict(xv, raw_score=True), yv, "isotonic")
+    raw = booster.predict(xs, raw_score=True)
+    order = np.argsort(raw, kind="stable")
+    assert (np.diff(calibrator.apply(raw)[order]) >= 0).all()
+
+
+def test_json_round_trip_and_one_class():
+    raw = np.linspace(-3, 3, 50)
+    y = (raw + np.random.default_rng(0).normal(size=50) > 0).astype(int)
+    for method in ("isotonic", "platt"):
+        c = fit_calibrator(raw, y, method)
+        assert np.array_equal(Calibrator.from_dict(c.to_dict()).apply(raw), c.apply(raw))
+    assert fit_calibrator(raw, np.zeros(50), "isotonic").method == "identity"

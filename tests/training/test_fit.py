@@ -1,0 +1,166 @@
+"""The pure training function: bad input, determinism, search, stages, leak visibility."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+import features.registry
+from features.errors import UserError
+from training.config import SearchConfig, SplitConfig, TrainConfig, with_overrides
+from training.fit import add_label_features, fit_model
+from training.splits import split_labelled
+
+from .synthetic import T0, make_world, share_fn, specs
+
+
+@pytest.fixture(scope="module")
+def world():
+    return make_world(n=1200, seed=2)
+
+
+@pytest.fixture(scope="module")
+def strict(world):
+    return fit_model(
+        world.features, world.labels, world.groups, TrainConfig(), world.graph, share_fn
+    )
+
+
+def test_bad_labels_are_one_line_user_errors(world):
+    f, labels, g = world.features, world.labels, world.groups
+    cases = [
+        (labels.clear(), "no labels"),
+        (labels.filter(pl.col("label") == 1), "only label=1"),
+        (labels.filter(pl.col("label") == 0), "only label=0"),
+        (labels.head(30), "only 30 labelled accounts; training needs at least 50"),
+        (
+            pl.concat(
+                [labels.filter(pl.col("label") == 1).head(5), labels.filter(pl.col("label") == 0)]
+            ),
+            "only 5 bad",
+        ),
+        (
+            labels.with_columns((pl.lit("zz") + pl.col("account_id")).alias("account_id")),
+            "no labelled account",
+        ),
+    ]
+    for frame, needle in cases:
+        with pytest.raises(UserError, match=needle) as caught:
+            fit_model(f, frame, g, TrainConfig())
+        assert "\n" not in str(caught.value)
+
+
+def test_part_without_bad_accounts_is_a_user_error(world):
+    """All bad labels in one ring: a ring-aware split cannot put bad accounts in every part."""
+    bad = world.labels.filter(pl.col("label") == 1)["account_id"]
+    one_ring = world.groups.with_columns(
+        pl.when(pl.col("account_id").is_in(bad.implode()))
+        .then(pl.lit("the-ring"))
+        .otherwise(pl.col("component_id"))
+        .alias("component_id")
+    )
+    with pytest.raises(UserError, match="part of the strict split has 0 bad"):
+        fit_model(world.features, world.labels, one_ring, TrainConfig())
+
+
+def test_only_labelled_accounts_are_rows_and_every_account_is_scored(world, strict):
+    assert strict.split.assignments.height == world.labels.height
+    assert strict.scored.height == world.features.height
+    unlabelled = strict.scored.filter(pl.col("part") == "unlabelled").height
+    assert unlabelled == world.features.height - world.labels.height
+    assert strict.heldout.height == strict.split.counts()["test"]
+    assert (
+        strict.metrics["test_average_precision"]
+        > 2 * strict.metrics["test_n_bad"] / strict.metrics["test_n"]
+    )
+
+
+def test_deterministic(world, strict):
+    again = fit_model(
+        world.features, world.labels, world.groups, TrainConfig(), world.graph, share_fn
+    )
+    assert np.array_equal(again.model.predict(strict.table), strict.model.predict(strict.table))
+    assert again.metrics == strict.metrics
+
+
+def test_random_split_shows_the_leak(world, strict):
+    leaky = fit_model(
+        world.features,
+        world.labels,
+        world.groups,
+        with_overrides(TrainConfig(), split="random"),
+        world.graph,
+        share_fn,
+    )
+    assert leaky.split.kind == "random"
+    assert leaky.metrics["test_average_precision"] > strict.metrics["test_average_precision"]
+
+
+def test_search_over_a_tiny_grid(world):
+    grid = SearchConfig(
+        enabled=True, num_leaves=(7, 15), learning_rate=(0.1,), min_child_samples=(20,), nfold=2
+    )
+    config = replace(TrainConfig(), search=grid)
+    fit = fit_model(world.features, world.labels, world.groups, config)
+    assert [t["num_leaves"] for t in fit.search_trials] == [7, 15]
+    best = min(fit.search_trials, key=lambda t: t["cv_logloss"])
+    assert fit.params["num_leaves"] == best["num_leaves"]
+
+
+def test_stages_select_feature_families(world, monkeypatch):
+    monkeypatch.setattr(features.registry, "all_specs", specs)
+    config = TrainConfig()
+    behaviour = fit_model(
+        world.features,
+        world.labels,
+        world.groups,
+        config,
+        world.graph,
+        share_fn,
+        stages={"behaviour", "attribute"},
+    )
+    assert behaviour.model.feature_names == ["posts_7d", "noise", "verified", "category"]
+    graph = fit_model(
+        world.features,
+        world.labels,
+        world.groups,
+        config,
+        world.graph,
+        share_fn,
+        stages={"graph", "label-derived"},
+    )
+    assert graph.model.feature_names == ["ring_signal", "bad_neighbour_share", "known_neighbours"]
+    with pytest.raises(UserError, match="no feature columns"):
+        fit_model(world.features, world.labels, world.groups, config, stages={"nothing"})
+
+
+def test_label_features_only_see_labels_known_at_the_snapshot(world):
+    """A label decided after `as_of` is a training target but never a neighbour's feature."""
+    as_of = T0 + timedelta(days=30)
+    later = world.labels.filter(pl.col("labelled_at") > as_of)["account_id"]
+    flipped = world.labels.with_columns(
+        pl.when(pl.col("account_id").is_in(later.implode()))
+        .then(1 - pl.col("label"))
+        .otherwise(pl.col("label"))
+        .cast(pl.Int8)
+        .alias("label")
+    )
+    split = split_labelled(world.labels, world.groups, SplitConfig())
+    config = TrainConfig()
+
+    def table(labels, snapshot):
+        args = (world.features, labels, split, config, world.graph, share_fn, snapshot)
+        return add_label_features(*args)[0]
+
+    assert table(world.labels, as_of).equals(table(flipped, as_of))
+    assert not table(world.labels, None).equals(table(flipped, None))
+
+
+def test_id_like_text_columns_are_left_out_with_a_note(world):
+    table = world.features.with_columns(("id-" + pl.col("account_id")).alias("device_id"))
+    fit = fit_model(table, world.labels, world.groups, TrainConfig())
+    assert "device_id" not in fit.model.feature_names
+    assert "category" in fit.model.codes
+    assert any("device_id" in note for note in fit.notes)

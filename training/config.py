@@ -1,0 +1,209 @@
+"""Typed training settings (split, LightGBM, calibration, heads, evaluation) read from TOML."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from features.errors import UserError
+
+SPLIT_KINDS = ("strict", "time", "ring", "random")
+IMBALANCE = ("scale_pos_weight", "is_unbalance", "none")
+CALIBRATION = ("isotonic", "platt")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How labelled accounts are divided into train / validation / test."""
+
+    kind: str = "strict"  # strict = time- and ring-aware; random only for benchmark comparison
+    valid_share: float = 0.2
+    test_share: float = 0.2
+    stratify: bool = True  # split bad and good groups separately: each part keeps the class mix
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """LightGBM hyperparameters (binary objective) and training controls."""
+
+    num_leaves: int = 31
+    learning_rate: float = 0.05
+    num_boost_round: int = 600
+    early_stopping_rounds: int = 50
+    min_child_samples: int = 20
+    feature_fraction: float = 0.9
+    bagging_fraction: float = 0.8
+    bagging_freq: int = 1
+    lambda_l2: float = 1.0
+    max_bin: int = 255
+    imbalance: str = "scale_pos_weight"  # or "is_unbalance" or "none"
+    seed: int = 7
+    num_threads: int = 1  # fixed for reproducibility; 1 is fastest on a busy 2-core machine
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The optional small hyperparameter search (LightGBM cv over a tiny grid)."""
+
+    enabled: bool = False
+    num_leaves: tuple[int, ...] = (15, 31, 63)
+    learning_rate: tuple[float, ...] = (0.05, 0.1)
+    min_child_samples: tuple[int, ...] = (10, 40)
+    nfold: int = 3
+
+
+@dataclass(frozen=True)
+class HeadsConfig:
+    """Per-reason heads: one extra booster per frequent `labels.reason`."""
+
+    enabled: bool = True
+    min_positives: int = 30  # a reason needs this many bad training accounts to get a head
+    max_heads: int = 8
+    num_boost_round: int = 200
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What the held-out evaluation reports."""
+
+    k: tuple[int, ...] = (50, 100, 500, 1000)  # review capacity per week
+    precision_targets: tuple[float, ...] = (0.9, 0.99)
+    calibration_bins: int = 10
+    contrib_sample: int = 1000  # rows sampled for the SHAP-style summary plot
+    compare_random: bool = False  # also report a random split, so the leak is visible
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training setting; defaults are sane for a first run."""
+
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    heads: HeadsConfig = field(default_factory=HeadsConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    calibration: str = "isotonic"  # or "platt"
+    min_labels: int = 50  # fewer labelled accounts than this is an error
+    min_per_class: int = 10  # each class needs at least this many labels
+    oof_folds: int = 5  # folds for out-of-fold label-derived features
+    label_features: bool = True  # add out-of-fold known-bad-neighbour shares when graphs exist
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    """Whether a TOML value fits a field's type (ints are accepted for floats)."""
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is bool or hint is str:
+        return isinstance(value, hint)
+    if typing.get_origin(hint) is tuple:
+        (inner, _ellipsis) = typing.get_args(hint)
+        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
+    return False
+
+
+def _describe(hint: Any) -> str:
+    """A short plain name for a field type, for error messages."""
+    if typing.get_origin(hint) is tuple:
+        return f"a list of {_describe(typing.get_args(hint)[0])}"
+    return {float: "a number", int: "an integer", bool: "true or false", str: "a string"}[hint]
+
+
+def _build(cls: type, table: dict[str, Any], file: str, prefix: str) -> Any:
+    """One config dataclass from a TOML table; unknown keys and wrong types are UserErrors."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{prefix}{key}"
+        if key not in known:
+            raise UserError(f"{file}: unknown key '{where}' (known: {', '.join(sorted(known))})")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise UserError(f"{file}: key '{where}' must be a table [{where}]")
+            values[key] = _build(hint, value, file, f"{where}.")
+        elif not _type_ok(value, hint):
+            raise UserError(f"{file}: key '{where}' must be {_describe(hint)}, got {value!r}")
+        else:
+            values[key] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
+def _check_choices(config: TrainConfig, file: str) -> None:
+    """Values outside their allowed set or range are UserErrors naming the key."""
+    choices = {
+        "split.kind": (config.split.kind, SPLIT_KINDS),
+        "model.imbalance": (config.model.imbalance, IMBALANCE),
+        "calibration": (config.calibration, CALIBRATION),
+    }
+    for key, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise UserError(
+                f"{file}: key '{key}' must be one of {', '.join(allowed)}; got {value!r}"
+            )
+    shares = config.split.valid_share + config.split.test_share
+    if not (0 < config.split.valid_share < 1 and 0 < config.split.test_share < 1 and shares < 1):
+        raise UserError(
+            f"{file}: keys 'split.valid_share' and 'split.test_share' must be in (0, 1)"
+        )
+    if config.oof_folds < 2:
+        raise UserError(f"{file}: key 'oof_folds' must be at least 2")
+
+
+def load_train_config(path: Path) -> TrainConfig:
+    """Read a TOML parameter file; keys left out keep their defaults."""
+    path = Path(path)
+    try:
+        table = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: parameter file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: not valid TOML ({error})") from None
+    config = _build(TrainConfig, table, str(path), "")
+    _check_choices(config, str(path))
+    return config
+
+
+def config_params(config: TrainConfig) -> dict[str, str]:
+    """The settings flattened to `section.key -> text`, for MLflow params."""
+    flat: dict[str, str] = {}
+
+    def walk(obj: Any, prefix: str) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+            else:
+                flat[f"{prefix}{f.name}"] = str(list(value) if isinstance(value, tuple) else value)
+
+    walk(config, "")
+    return flat
+
+
+def with_overrides(
+    config: TrainConfig,
+    split: str | None = None,
+    search: bool | None = None,
+    compare_random: bool | None = None,
+) -> TrainConfig:
+    """The config with command-line flags applied (None leaves a setting as it is)."""
+    if split is not None:
+        if split not in SPLIT_KINDS:
+            raise UserError(f"--split must be one of {', '.join(SPLIT_KINDS)}; got {split!r}")
+        config = dataclasses.replace(config, split=dataclasses.replace(config.split, kind=split))
+    if search is not None:
+        config = dataclasses.replace(
+            config, search=dataclasses.replace(config.search, enabled=search)
+        )
+    if compare_random is not None:
+        config = dataclasses.replace(
+            config, eval=dataclasses.replace(config.eval, compare_random=compare_random)
+        )
+    return config

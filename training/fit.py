@@ -1,0 +1,296 @@
+"""The pure training function: feature table + labels + groups in, model + held-out metrics out.
+
+How accounts are used:
+- only LABELLED accounts are training, validation or test rows. Unlabelled accounts are never
+  taken as negatives (many of them are the undiscovered bad accounts we want to find), but they
+  are part of the graphs that the graph and label-derived features are computed over, and every
+  account is scored at the end (on simulated worlds that score is checked against truth);
+- the model is boosted on the train part with early stopping on the validation part,
+  calibrated on the validation part, and measured once on the test part;
+- it is not refitted on train + validation afterwards, so the saved model is exactly the one
+  whose held-out figures are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from features.errors import UserError
+from features.registry import describe
+from training.boost import dataset, lgb_params, search, train_booster
+from training.calibrate import fit_calibrator
+from training.config import TrainConfig
+from training.metrics import evaluate
+from training.model import Head, RingwatchModel, encode, fit_codes, is_coded
+from training.oof import ShareFn, oof_label_features
+from training.splits import PARTS, Split, split_labelled
+
+LABEL_STAGE = "label-derived"
+SCORE_CHUNK = 500_000  # rows scored at a time when every account is scored
+MAX_CATEGORIES = 200  # a text column with more distinct values is not a category
+
+
+@dataclass
+class FitResult:
+    """A trained model, how it was split and measured, and every account's score."""
+
+    model: RingwatchModel
+    split: Split
+    metrics: dict[str, float]  # "test_*", "valid_*" (and "random_test_*" when compared)
+    heldout: pl.DataFrame  # the test part: account_id, label, reason, score + feature columns
+    scored: pl.DataFrame  # account_id, part (train/valid/test/unlabelled), score: every account
+    table: pl.DataFrame  # the feature table the model saw (with label-derived columns)
+    params: dict[str, Any] = field(default_factory=dict)  # LightGBM params actually used
+    search_trials: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_labels(features: pl.DataFrame, labels: pl.DataFrame, config: TrainConfig) -> pl.DataFrame:
+    """Labels of accounts in the feature table (latest decision per account), or a UserError."""
+    if labels.height == 0:
+        raise UserError("no labels: training needs a labels table (account_id, label 0/1)")
+    labelled = (
+        labels.sort("account_id", "labelled_at", nulls_last=False)
+        .unique("account_id", keep="last")
+        .join(features.select("account_id"), on="account_id", how="semi")
+        .sort("account_id")
+    )
+    if labelled.height == 0:
+        raise UserError("no labelled account is in the accounts table")
+    bad, good = int((labelled["label"] == 1).sum()), int((labelled["label"] == 0).sum())
+    if bad == 0 or good == 0:
+        only = "1 (bad)" if good == 0 else "0 (good)"
+        raise UserError(
+            f"labels hold only label={only} for {labelled.height} accounts: "
+            "training needs both bad (1) and good (0) examples"
+        )
+    if labelled.height < config.min_labels:
+        raise UserError(
+            f"only {labelled.height} labelled accounts; training needs at least "
+            f"{config.min_labels} (setting min_labels)"
+        )
+    if min(bad, good) < config.min_per_class:
+        raise UserError(
+            f"only {bad} bad and {good} good labelled accounts; training needs at least "
+            f"{config.min_per_class} of each (setting min_per_class)"
+        )
+    return labelled
+
+
+def check_parts(split: Split, labelled: pl.DataFrame) -> None:
+    """Every part must hold both classes, or its figures mean nothing."""
+    joined = split.assignments.join(labelled.select("account_id", "label"), on="account_id")
+    for part in PARTS:
+        y = joined.filter(pl.col("part") == part)["label"]
+        if y.len() == 0 or y.n_unique() < 2:
+            raise UserError(
+                f"the {part} part of the {split.kind} split has {int(y.sum())} bad of {y.len()} "
+                "labelled accounts; it needs both classes (too few labels, or labels too "
+                "concentrated in time or in a few rings)"
+            )
+
+
+def feature_columns(
+    table: pl.DataFrame, stages: set[str] | None, label_cols: list[str]
+) -> list[str]:
+    """The model's input columns: numeric, boolean or text; optionally only some stages."""
+    names = []
+    for name, dtype in table.schema.items():
+        if name == "account_id":
+            continue
+        if not (dtype.is_numeric() or dtype == pl.Boolean or is_coded(dtype)):
+            continue
+        if (
+            stages is None
+            or (LABEL_STAGE if name in label_cols else describe(name).stage) in stages
+        ):
+            names.append(name)
+    return names
+
+
+def predict_chunked(model: RingwatchModel, table: pl.DataFrame) -> np.ndarray:
+    """Calibrated scores of a whole table, a slice at a time (bounded matrix memory)."""
+    if table.height == 0:
+        return np.zeros(0)
+    return np.concatenate([model.predict(part) for part in table.iter_slices(SCORE_CHUNK)])
+
+
+def drop_wide_text(table: pl.DataFrame, names: list[str]) -> tuple[list[str], list[str]]:
+    """Leave out text columns with more than MAX_CATEGORIES values (ids, free text)."""
+    wide = [n for n in names if is_coded(table.schema[n]) and table[n].n_unique() > MAX_CATEGORIES]
+    return [n for n in names if n not in wide], wide
+
+
+def fit_heads(
+    x: dict[str, np.ndarray],
+    rows: dict[str, pl.DataFrame],
+    base: dict,
+    config: TrainConfig,
+    names: list[str],
+    categorical: list[str],
+) -> tuple[dict[str, Head], list[str]]:
+    """A booster per frequent reason among the training bad accounts (calibrated on valid)."""
+    notes: list[str] = []
+    train = rows["train"]
+    if not config.heads.enabled or train["reason"].null_count() == train.height:
+        return {}, notes
+    counts = (
+        train.filter((pl.col("label") == 1) & pl.col("reason").is_not_null())
+        .group_by("reason")
+        .len()
+        .sort(["len", "reason"], descending=[True, False])
+    )
+    heads: dict[str, Head] = {}
+    for reason in counts.filter(pl.col("len") >= config.heads.min_positives)["reason"].head(
+        config.heads.max_heads
+    ):
+        y = {
+            p: ((rows[p]["label"] == 1) & (rows[p]["reason"] == reason))
+            .fill_null(False)
+            .cast(pl.Int8)
+            .to_numpy()
+            for p in ("train", "valid")
+        }
+        if y["valid"].sum() == 0:
+            notes.append(f"no head for reason '{reason}': no such account in the validation part")
+            continue
+        params = {**base, **lgb_params(config.model, y["train"])}
+        booster = train_booster(
+            params,
+            dataset(x["train"], y["train"], names, categorical),
+            dataset(x["valid"], y["valid"], names, categorical),
+            config.heads.num_boost_round,
+            config.model.early_stopping_rounds,
+        )
+        raw = booster.predict(x["valid"], raw_score=True)
+        heads[reason] = Head(booster, fit_calibrator(raw, y["valid"], config.calibration))
+    return heads, notes
+
+
+def add_label_features(
+    features: pl.DataFrame,
+    labelled: pl.DataFrame,
+    split: Split,
+    config: TrainConfig,
+    graphs: Any,
+    share_fn: ShareFn | None,
+    as_of: datetime | None,
+) -> tuple[pl.DataFrame, list[str]]:
+    """The table with out-of-fold known-bad-neighbour columns (only labels known by `as_of`)."""
+    known = labelled
+    if as_of is not None:
+        known = labelled.filter(pl.col("labelled_at").is_null() | (pl.col("labelled_at") <= as_of))
+    extra = oof_label_features(
+        graphs, features["account_id"], known, split, config.oof_folds, config.split.seed, share_fn
+    )
+    label_cols = [c for c in extra.columns if c != "account_id"]
+    table = features.drop(label_cols, strict=False).join(extra, on="account_id", how="left")
+    return table, label_cols
+
+
+def measure(
+    model: RingwatchModel, rows: dict[str, pl.DataFrame], config: TrainConfig
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Validation and test metrics of the calibrated model, and its test-part scores."""
+    metrics: dict[str, float] = {}
+    probs = {p: model.predict(rows[p]) for p in ("valid", "test")}
+    for p in ("valid", "test"):
+        y = rows[p]["label"].cast(pl.Int64).to_numpy()
+        ev = config.eval
+        found = evaluate(y, probs[p], ev.k, ev.precision_targets, ev.calibration_bins)
+        metrics.update({f"{p}_{k}": v for k, v in found.items()})
+    return metrics, probs
+
+
+def fit_model(
+    features: pl.DataFrame,
+    labels: pl.DataFrame,
+    groups: pl.DataFrame | None,
+    config: TrainConfig,
+    graphs: Any = None,
+    share_fn: ShareFn | None = None,
+    stages: set[str] | None = None,
+    as_of: datetime | None = None,
+) -> FitResult:
+    """Train, calibrate and evaluate one model (see the module doc for how rows are used).
+
+    `graphs` (features.graph.Graphs) enables the out-of-fold label-derived features; `stages`
+    keeps only features of those registry stages (ablation); `as_of` limits the labels that
+    label-derived features may see to those decided by the snapshot.
+    """
+    features = features.sort("account_id")
+    labelled = check_labels(features, labels, config)
+    split = split_labelled(labelled, groups, config.split)
+    check_parts(split, labelled)
+    notes = list(split.notes)
+    table, label_cols = features, []
+    if graphs is not None and config.label_features and (stages is None or LABEL_STAGE in stages):
+        table, label_cols = add_label_features(
+            features, labelled, split, config, graphs, share_fn, as_of
+        )
+    names = feature_columns(table, stages, label_cols)
+    names, dropped = drop_wide_text(table, names)
+    notes += [
+        f"text column '{n}' has too many distinct values to encode; left out" for n in dropped
+    ]
+    if not names:
+        raise UserError(f"no feature columns to train on (stages: {sorted(stages or [])})")
+    codes = fit_codes(table, [n for n in names if is_coded(table.schema[n])])
+    categorical = list(codes)
+    rows = {
+        p: split.assignments.filter(pl.col("part") == p)
+        .join(labelled, on="account_id")
+        .join(table, on="account_id")
+        .sort("account_id")
+        for p in PARTS
+    }
+    x = {p: encode(rows[p], names, codes) for p in PARTS}
+    y = {p: rows[p]["label"].cast(pl.Int64).to_numpy() for p in PARTS}
+    train = dataset(x["train"], y["train"], names, categorical)
+    trials: list[dict] = []
+    if config.search.enabled:
+        groups_train = rows["train"]["group"].to_numpy()
+        found, trials = search(config.model, config.search, train, y["train"], groups_train)
+        config = replace(config, model=found)
+    params = lgb_params(config.model, y["train"])
+    booster = train_booster(
+        params,
+        train,
+        dataset(x["valid"], y["valid"], names, categorical),
+        config.model.num_boost_round,
+        config.model.early_stopping_rounds,
+    )
+    raw_valid = booster.predict(x["valid"], raw_score=True)
+    calibrator = fit_calibrator(raw_valid, y["valid"], config.calibration)
+    heads, head_notes = fit_heads(x, rows, params, config, names, categorical)
+    info = {
+        "split": split.kind,
+        "split_counts": split.counts(),
+        "best_iteration": booster.best_iteration,
+        "cuts": {k: str(v) for k, v in split.cuts.items()},
+    }
+    model = RingwatchModel(booster, calibrator, names, codes, heads, label_cols, info)
+    metrics, probs = measure(model, rows, config)
+    metrics["best_iteration"] = float(booster.best_iteration)
+    extra_cols = [c for c in table.columns if c != "account_id"]
+    heldout = rows["test"].select(
+        "account_id", "label", "reason", pl.Series("score", probs["test"]), *extra_cols
+    )
+    scored = (
+        table.select("account_id")
+        .join(split.assignments.select("account_id", "part"), on="account_id", how="left")
+        .with_columns(
+            pl.col("part").fill_null("unlabelled"),
+            pl.Series("score", predict_chunked(model, table)),
+        )
+        .sort("account_id")
+    )
+    params = {**params, "num_boost_round": config.model.num_boost_round}
+    return FitResult(
+        model, split, metrics, heldout, scored, table, params, trials, notes + head_notes
+    )
