@@ -1,4 +1,8 @@
-"""The `ringwatch` command line: a thin layer over the library, one small function a command."""
+"""The `ringwatch` command line: a thin layer over the library, one small function a command.
+
+Commands are listed in pipeline order. Each body imports what it needs inside the function, so
+`ringwatch --help` answers without loading polars' heavier friends (lightgbm, mlflow, numba).
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+runs_app = typer.Typer(
+    help="List, show and compare training runs recorded in MLflow.", no_args_is_help=True
+)
+bench_app = typer.Typer(
+    help="Benchmarks: quality on public datasets, speed of every stage.", no_args_is_help=True
+)
 
 
-def command(*args: Any, **kwargs: Any) -> Callable:
+def command(*args: Any, group: typer.Typer = app, **kwargs: Any) -> Callable:
     """Register a command whose user mistakes print one line and exit 2, without a traceback."""
 
     def decorate(func: Callable) -> Callable:
@@ -34,7 +44,7 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                 print(f"error: {error}", file=sys.stderr)
                 raise typer.Exit(error.exit_code) from None
 
-        return app.command(*args, **kwargs)(wrapper)
+        return group.command(*args, **kwargs)(wrapper)
 
     return decorate
 
@@ -44,133 +54,38 @@ def main() -> None:
     """Find fake accounts and fraud rings; write ranked, explained close-candidate lists."""
 
 
+Data = Annotated[Path, typer.Argument(help="Folder holding the input tables.")]
 AsOf = Annotated[
     datetime | None,
     typer.Option(help="Snapshot time (UTC); nothing after it is read. Default: the latest event."),
 ]
-
-
-@command()
-def validate(data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
-             as_of: AsOf = None) -> None:
-    """Check a data folder against the input contract and print a summary."""
-    from features.load import load_dataset
-    from features.summary import print_summary
-
-    print_summary(load_dataset(data, as_of))
-
-
-StoreWorkspace = Annotated[
+Workspace = Annotated[
     Path,
     typer.Option(
         "--workspace",
-        help="Workspace whose MLflow store to use (mlflow.db + mlartifacts/); "
-        "MLFLOW_TRACKING_URI overrides it.",
+        help="Workspace: MLflow store (mlflow.db, mlartifacts/), feature cache, lists. "
+        "MLFLOW_TRACKING_URI overrides its store.",
     ),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-runs_app = typer.Typer(
-    help="List, show and compare training runs recorded in MLflow.", no_args_is_help=True
-)
-app.add_typer(runs_app, name="runs")
-
-
-def runs_command(name: str) -> Callable:
-    """Register a `ringwatch runs` sub-command with the same one-line error handling."""
-
-    def decorate(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            try:
-                return func(*a, **kw)
-            except UserError as error:
-                print(f"error: {error}", file=sys.stderr)
-                raise typer.Exit(error.exit_code) from None
-
-        return runs_app.command(name)(wrapper)
-
-    return decorate
-
-
-@runs_command("list")
-def runs_list(
-    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
-    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
-    workspace: StoreWorkspace = Path("ringwatch-demo"),
-    as_json: JsonOutput = False,
-) -> None:
-    """List the latest training runs with held-out metrics and registered versions."""
-    from training import runs
-    from training.tracking import connect
-
-    frame = runs.list_runs(experiment, limit, connect(workspace))
-    if as_json:
-        print(runs.to_json(frame))
-    else:
-        runs.print_runs(frame)
-
-
-@runs_command("show")
-def runs_show(
-    run: Annotated[str, typer.Argument(help="Run id, unique id prefix or run name.")],
-    workspace: StoreWorkspace = Path("ringwatch-demo"),
-    as_json: JsonOutput = False,
-) -> None:
-    """Show one run: params, metrics, tags, artifact files and model versions."""
-    from training import runs
-    from training.tracking import connect
-
-    found = runs.show_run(run, connect(workspace))
-    if as_json:
-        print(runs.to_json(found))
-    else:
-        runs.print_run(found)
-
-
-@runs_command("compare")
-def runs_compare(
-    run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes / names).")],
-    workspace: StoreWorkspace = Path("ringwatch-demo"),
-    as_json: JsonOutput = False,
-) -> None:
-    """Compare runs' metrics side by side."""
-    from training import runs
-    from training.tracking import connect
-
-    frame = runs.compare_runs(run_ids, connect(workspace))
-    if as_json:
-        print(runs.to_json(frame))
-    else:
-        runs.print_comparison(frame)
+DEMO = Path("ringwatch-demo")
 
 
 @command()
-def promote(
-    version: Annotated[int, typer.Argument(help="Version of the `ringwatch` model to promote.")],
-    force: Annotated[
-        bool, typer.Option("--force", help="Promote even if worse on average precision.")
-    ] = False,
-    workspace: StoreWorkspace = Path("ringwatch-demo"),
-    as_json: JsonOutput = False,
+def demo(
+    workspace: Annotated[Path, typer.Option(help="Folder for everything the demo writes.")] = Path(
+        "ringwatch-demo"
+    ),
+    accounts: Annotated[int, typer.Option(help="Accounts in the simulated world.")] = 20_000,
+    weeks: Annotated[int, typer.Option(help="Weeks of simulated events.")] = 4,
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
+    camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
 ) -> None:
-    """Make a model version @champion after comparing it with the champion on held-out data."""
-    from training import registry
-    from training.runs import to_json
-    from training.tracking import connect
+    """Run the whole pipeline end to end on a freshly simulated platform."""
+    from detection.commands import progress
+    from detection.workflow import print_demo, run_demo
 
-    def show(comparison: registry.Comparison) -> None:
-        if as_json:
-            print(to_json(comparison.to_dict()))
-        else:
-            registry.print_comparison(comparison)
-
-    try:
-        comparison = registry.promote(version, force, connect(workspace))
-    except registry.PromotionRefused as refused:
-        show(refused.comparison)
-        raise
-    show(comparison)
+    print_demo(run_demo(workspace, accounts, weeks, seed, camouflage, progress()))
 
 
 @command()
@@ -195,8 +110,162 @@ def simulate(
 
 
 @command()
+def validate(data: Data, as_of: AsOf = None) -> None:
+    """Check a data folder against the input contract and print a summary."""
+    from features.load import load_dataset
+    from features.summary import print_summary
+
+    print_summary(load_dataset(data, as_of))
+
+
+@command()
+def features(
+    data: Data,
+    out: Annotated[Path, typer.Option(help="Parquet file to write the feature table to.")],
+    as_of: AsOf = None,
+    workspace: Workspace = DEMO,
+) -> None:
+    """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
+    from detection.commands import progress
+    from detection.workflow import write_features
+
+    table = write_features(data, as_of, out, workspace, progress())
+    print(f"wrote {out}: {table.frame.height:,} accounts × {table.frame.width - 1} features")
+
+
+@command()
+def rings(
+    data: Data,
+    out: Annotated[Path, typer.Option(help="Parquet file to write the ring table to.")],
+    truth: Annotated[
+        Path | None, typer.Option(help="truth.parquet of a simulated world: score the rings.")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from features.graph.command import run_rings
+
+    found = run_rings(data, out, as_of)
+    if truth is not None:
+        from experiments.ring_eval import print_evaluation
+
+        print_evaluation(found.membership, truth)
+
+
+@command()
+def train(
+    data: Annotated[Path, typer.Argument(help="Folder holding the input tables (with labels).")],
+    as_of: AsOf = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "ringwatch",
+    params: Annotated[Path | None, typer.Option(help="TOML file of training settings.")] = None,
+    split: Annotated[
+        str | None, typer.Option(help="strict (time- and ring-aware, default) or random (leaky).")
+    ] = None,
+    ablation: Annotated[
+        bool, typer.Option("--ablation", help="Three runs: behaviour only, graph only, both.")
+    ] = False,
+    search: Annotated[bool, typer.Option("--search", help="Small hyper-parameter search.")] = False,
+    compare_random: Annotated[
+        bool, typer.Option("--compare-random", help="Also report the leaky random split.")
+    ] = False,
+    workspace: Workspace = DEMO,
+) -> None:
+    """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
+    from detection.commands import progress
+    from detection.workflow import train_stage
+
+    say = progress()
+    train_stage(
+        data, as_of, workspace, experiment, params, split, ablation, search, say, compare_random
+    )
+
+
+app.add_typer(runs_app, name="runs")
+
+
+@command("list", group=runs_app)
+def runs_list(
+    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
+    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
+    workspace: Workspace = DEMO,
+    as_json: JsonOutput = False,
+) -> None:
+    """List the latest training runs with held-out metrics and registered versions."""
+    from training import runs
+    from training.tracking import connect
+
+    frame = runs.list_runs(experiment, limit, connect(workspace))
+    if as_json:
+        print(runs.to_json(frame))
+    else:
+        runs.print_runs(frame)
+
+
+@command("show", group=runs_app)
+def runs_show(
+    run: Annotated[str, typer.Argument(help="Run id, unique id prefix or run name.")],
+    workspace: Workspace = DEMO,
+    as_json: JsonOutput = False,
+) -> None:
+    """Show one run: params, metrics, tags, artifact files and model versions."""
+    from training import runs
+    from training.tracking import connect
+
+    found = runs.show_run(run, connect(workspace))
+    if as_json:
+        print(runs.to_json(found))
+    else:
+        runs.print_run(found)
+
+
+@command("compare", group=runs_app)
+def runs_compare(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes / names).")],
+    workspace: Workspace = DEMO,
+    as_json: JsonOutput = False,
+) -> None:
+    """Compare runs' metrics side by side."""
+    from training import runs
+    from training.tracking import connect
+
+    frame = runs.compare_runs(run_ids, connect(workspace))
+    if as_json:
+        print(runs.to_json(frame))
+    else:
+        runs.print_comparison(frame)
+
+
+@command()
+def promote(
+    version: Annotated[int, typer.Argument(help="Version of the `ringwatch` model to promote.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if worse on average precision.")
+    ] = False,
+    workspace: Workspace = DEMO,
+    as_json: JsonOutput = False,
+) -> None:
+    """Make a model version @champion after comparing it with the champion on held-out data."""
+    from training import registry
+    from training.runs import to_json
+    from training.tracking import connect
+
+    def show(comparison: registry.Comparison) -> None:
+        if as_json:
+            print(to_json(comparison.to_dict()))
+        else:
+            registry.print_comparison(comparison)
+
+    try:
+        comparison = registry.promote(version, force, connect(workspace))
+    except registry.PromotionRefused as refused:
+        show(refused.comparison)
+        raise
+    show(comparison)
+
+
+@command()
 def score(
-    data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
+    data: Data,
     out: Annotated[Path, typer.Option(help="Output root; the list goes to OUT/<as-of date>/.")],
     as_of: AsOf = None,
     model: Annotated[
@@ -210,7 +279,7 @@ def score(
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace its list.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
-    workspace: StoreWorkspace = Path("ringwatch-demo"),
+    workspace: Workspace = DEMO,
 ) -> None:
     """Score every account; write the ranked, explained, ring-grouped close-candidate list.
 
@@ -248,7 +317,9 @@ def feedback(
 @command("import")
 def import_(
     name: Annotated[str, typer.Argument(help="amazon, bitcoin-alpha, reddit or instafake.")],
-    source_dir: Annotated[Path, typer.Argument(help="The dataset's folder, e.g. ../shared/data/reddit.")],
+    source_dir: Annotated[
+        Path, typer.Argument(help="The dataset's folder, e.g. ../shared/data/reddit.")
+    ],
     out: Annotated[Path, typer.Argument(help="Folder to write the contract tables to.")],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
@@ -258,107 +329,50 @@ def import_(
     print_import(import_dataset(name, source_dir, out, overwrite))
 
 
-bench_app = typer.Typer(help="Benchmarks: detection quality on public datasets.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
 
-@bench_app.command("quality")
+@command("quality", group=bench_app)
 def bench_quality(
-    datasets: Annotated[list[str] | None, typer.Option("--datasets", help="Datasets (repeat or comma-separate); default all.")] = None,
-    seeds: Annotated[int, typer.Option(help="Seeds (random splits / time cut-offs) per protocol.")] = 10,
-    data_root: Annotated[Path, typer.Option(help="Folder holding the datasets' folders.")] = Path("../shared/data"),
-    out: Annotated[Path, typer.Option(help="Folder for results.md, results.csv, per_seed.csv.")] = Path("bench-out/quality"),
-    methods: Annotated[list[str] | None, typer.Option("--methods", help="features-only, graph-tree, ringwatch; default all.")] = None,
-    workspace: StoreWorkspace = Path("bench-out/workspace"),
-    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log runs to MLflow.")] = False,
+    datasets: Annotated[
+        list[str] | None,
+        typer.Option("--datasets", help="Datasets (repeat or comma-separate); default all."),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option(help="Seeds (random splits / time cut-offs) per protocol.")
+    ] = 10,
+    data_root: Annotated[Path, typer.Option(help="Folder holding the datasets' folders.")] = Path(
+        "../shared/data"
+    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for results.md, results.csv, per_seed.csv.")
+    ] = Path("bench-out/quality"),
+    methods: Annotated[
+        list[str] | None,
+        typer.Option("--methods", help="features-only, graph-tree, ringwatch; default all."),
+    ] = None,
+    workspace: Workspace = Path("bench-out/workspace"),
+    no_mlflow: Annotated[
+        bool, typer.Option("--no-mlflow", help="Do not log runs to MLflow.")
+    ] = False,
 ) -> None:
     """Our detector beside in-repo baselines under the published and strict protocols."""
     from experiments.bench_quality import run_quality, split_names
 
-    try:
-        run_quality(split_names(datasets), seeds, data_root, out,
-                    None if no_mlflow else workspace, split_names(methods))
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise typer.Exit(error.exit_code) from None
+    store = None if no_mlflow else workspace
+    run_quality(split_names(datasets), seeds, data_root, out, store, split_names(methods))
 
 
-@command()
-def rings(
-    data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
-    out: Annotated[Path, typer.Option(help="Parquet file to write the ring table to.")],
-    truth: Annotated[
-        Path | None, typer.Option(help="truth.parquet of a simulated world: score the rings.")
+@command("speed", group=bench_app)
+def bench_speed(
+    accounts: Annotated[
+        list[int] | None, typer.Option(help="World sizes (repeat); default 100000 and 1000000.")
     ] = None,
-    as_of: AsOf = None,
-) -> None:
-    """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
-    from features.graph.command import run_rings
-
-    found = run_rings(data, out, as_of)
-    if truth is not None:
-        from experiments.ring_eval import print_evaluation
-
-        print_evaluation(found.membership, truth)
-
-
-Workspace = Annotated[
-    Path, typer.Option(help="Workspace: MLflow store, feature cache, lists (default ./ringwatch-demo).")
-]
-
-
-@command()
-def features(
-    data: Annotated[Path, typer.Argument(help="Folder holding the input tables.")],
-    out: Annotated[Path, typer.Option(help="Parquet file to write the feature table to.")],
-    as_of: AsOf = None,
-    workspace: Workspace = Path("ringwatch-demo"),
-) -> None:
-    """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
-    from detection.commands import progress
-    from detection.workflow import write_features
-
-    table = write_features(data, as_of, out, workspace, progress())
-    print(f"wrote {out}: {table.frame.height:,} accounts × {table.frame.width - 1} features")
-
-
-@command()
-def train(
-    data: Annotated[Path, typer.Argument(help="Folder holding the input tables (with labels).")],
-    as_of: AsOf = None,
-    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "ringwatch",
-    params: Annotated[Path | None, typer.Option(help="TOML file of training settings.")] = None,
-    split: Annotated[
-        str | None, typer.Option(help="strict (time- and ring-aware, default) or random (leaky).")
-    ] = None,
-    ablation: Annotated[
-        bool, typer.Option("--ablation", help="Three runs: behaviour only, graph only, both.")
-    ] = False,
-    search: Annotated[bool, typer.Option("--search", help="Small hyper-parameter search.")] = False,
-    workspace: Workspace = Path("ringwatch-demo"),
-) -> None:
-    """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
-    from detection.commands import progress
-    from detection.workflow import train_stage
-
-    train_stage(data, as_of, workspace, experiment, params, split, ablation, search, progress())
-
-
-@command()
-def demo(
-    workspace: Annotated[Path, typer.Option(help="Folder for everything the demo writes.")] = Path(
-        "ringwatch-demo"
+    out: Annotated[Path, typer.Option(help="Folder for speed.md and speed.json.")] = Path(
+        "bench-out/speed"
     ),
-    accounts: Annotated[int, typer.Option(help="Accounts in the simulated world.")] = 20_000,
-    weeks: Annotated[int, typer.Option(help="Weeks of simulated events.")] = 4,
-    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
-    camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
 ) -> None:
-    """Run the whole pipeline end to end on a freshly simulated platform."""
-    from detection.commands import progress
-    from detection.workflow import print_demo, run_demo
+    """Wall time, throughput and peak memory of every stage on simulated worlds."""
+    from experiments.bench_speed import main as run_speed
 
-    print_demo(run_demo(workspace, accounts, weeks, seed, camouflage, progress()))
-
-
-# --- commands added above this line ---
+    run_speed(accounts or [100_000, 1_000_000], out)

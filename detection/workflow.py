@@ -56,18 +56,16 @@ def train_stage(
     ablation: bool,
     search: bool,
     say: Say,
+    compare_random: bool = False,
 ) -> list:
     """What `ringwatch train` does: features, then one registered run (or three for ablation)."""
-    from dataclasses import replace
-
-    from training.config import TrainConfig, load_train_config
+    from training.config import TrainConfig, load_train_config, with_overrides
     from training.run import train_command
 
     config = load_train_config(params) if params else TrainConfig()
-    if split:
-        config = replace(config, split=replace(config.split, kind=split))
-    if search:
-        config = replace(config, search=replace(config.search, enabled=True))
+    config = with_overrides(
+        config, split=split, search=search or None, compare_random=compare_random or None
+    )
     ds, table = features_stage(data, as_of, workspace, say)
     truth = Path(data) / TRUTH_FILE
     return train_command(
@@ -128,7 +126,9 @@ def run_demo(
     simulate_to(world.check(), data, overwrite=True)
     say("validating the input tables")
     print_summary(load_dataset(data))
-    results = train_stage(data, None, workspace, DEMO_EXPERIMENT, None, None, False, False, say)
+    results = train_stage(
+        data, None, workspace, DEMO_EXPERIMENT, None, None, False, False, say, compare_random=True
+    )
     promote_if_better(results[0].version, workspace, say)
     say("scoring the account base with the champion")
     summary = run_score(
