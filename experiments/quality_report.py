@@ -1,0 +1,134 @@
+"""Reporting of the quality benchmark: mean ± std table (rich, Markdown, CSV) and MLflow runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from features.atomic import atomic_file
+
+METRICS = ("auroc", "auprc", "rec_at_k")
+METRIC_TITLES = {"auroc": "AUROC", "auprc": "AUPRC", "rec_at_k": "Rec@K"}
+
+
+def summarise(per_seed: pl.DataFrame) -> pl.DataFrame:
+    """Mean and std over seeds of each metric, per dataset × method × protocol."""
+    aggregates = []
+    for metric in METRICS:
+        aggregates += [
+            pl.col(metric).mean().alias(f"{metric}_mean"),
+            pl.col(metric).std().alias(f"{metric}_std"),
+        ]
+    return (
+        per_seed.group_by("dataset", "method", "protocol")
+        .agg(
+            *aggregates,
+            pl.col(METRICS[0]).count().alias("seeds"),
+            pl.col("test_accounts").mean().round(0).cast(pl.Int64).alias("test_accounts"),
+            pl.col("neighbourhood_train_share").mean().alias("neighbourhood_train_share"),
+            pl.col("seconds").sum().alias("seconds"),
+        )
+        .sort("dataset", "protocol", "method")
+    )
+
+
+def cell(mean: float | None, std: float | None) -> str:
+    """`0.951 ± 0.004`, or `n/a`."""
+    if mean is None or np.isnan(mean):
+        return "n/a"
+    return f"{mean:.3f} ± {std or 0.0:.3f}"
+
+
+def share(row: dict) -> str:
+    """The neighbourhood train share of a summary row, or a dash when there is no graph."""
+    value = row["neighbourhood_train_share"]
+    return "–" if value is None or np.isnan(value) else f"{value:.2f}"
+
+
+def markdown(summary: pl.DataFrame, header: list[str], notes: list[str]) -> str:
+    """The summary as a Markdown document: one table, then how it was made."""
+    lines = [*header, ""]
+    lines.append(
+        "| dataset | protocol | method | AUROC | AUPRC | Rec@K | test accounts "
+        "| nbhd. train share | seeds | time (s) |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for row in summary.iter_rows(named=True):
+        metrics = [cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS]
+        lines.append(
+            f"| {row['dataset']} | {row['protocol']} | {row['method']} | "
+            + " | ".join(metrics)
+            + f" | {row['test_accounts']} | {share(row)} | {row['seeds']} | {row['seconds']:.0f} |"
+        )
+    lines += ["", *[f"- {note}" for note in notes]]
+    return "\n".join(lines) + "\n"
+
+
+def print_summary(summary: pl.DataFrame, console: Console) -> None:
+    """The summary as a rich table."""
+    table = RichTable(title="quality benchmark (mean ± std over seeds)")
+    for column in ("dataset", "protocol", "method", *METRIC_TITLES.values(), "nbhd. train share"):
+        table.add_column(
+            column, justify="right" if column not in ("dataset", "protocol", "method") else "left"
+        )
+    for row in summary.iter_rows(named=True):
+        metrics = [cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS]
+        table.add_row(row["dataset"], row["protocol"], row["method"], *metrics, share(row))
+    console.print(table)
+
+
+def log_mlflow(
+    workspace: Path, dataset: str, params: dict, per_seed: pl.DataFrame, summary: pl.DataFrame
+) -> None:
+    """One MLflow experiment per dataset (`bench-quality-<name>`), one run per method × protocol;
+    `params` (scheme, strict kind, label counts) are logged on every run."""
+    import mlflow
+
+    from training.tracking import get_or_create_experiment, use_workspace
+
+    use_workspace(workspace)
+    experiment = get_or_create_experiment(f"bench-quality-{dataset}")
+    for row in summary.filter(pl.col("dataset") == dataset).iter_rows(named=True):
+        with mlflow.start_run(
+            experiment_id=experiment, run_name=f"{row['method']}/{row['protocol']}"
+        ):
+            mlflow.log_params(
+                {
+                    "dataset": dataset,
+                    "method": row["method"],
+                    "protocol": row["protocol"],
+                    "seeds": row["seeds"],
+                    **params,
+                }
+            )
+            finite = {k: v for k, v in row.items() if isinstance(v, float) and np.isfinite(v)}
+            mlflow.log_metrics(finite)
+            seeds = per_seed.filter(
+                (pl.col("dataset") == dataset)
+                & (pl.col("method") == row["method"])
+                & (pl.col("protocol") == row["protocol"])
+            )
+            for seed_row in seeds.iter_rows(named=True):
+                values = {
+                    f"seed_{m}": seed_row[m]
+                    for m in METRICS
+                    if seed_row[m] is not None and np.isfinite(seed_row[m])
+                }
+                if values:
+                    mlflow.log_metrics(values, step=int(seed_row["seed"]))
+
+
+def write_outputs(out: Path, summary: pl.DataFrame, per_seed: pl.DataFrame, text: str) -> None:
+    """results.md, results.csv (mean/std) and per_seed.csv, each written atomically."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_file(out / "results.md") as tmp:
+        tmp.write_text(text)
+    with atomic_file(out / "results.csv") as tmp:
+        summary.write_csv(tmp)
+    with atomic_file(out / "per_seed.csv") as tmp:
+        per_seed.write_csv(tmp)
