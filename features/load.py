@@ -98,12 +98,13 @@ def labels_known_at(ds: Dataset) -> pl.DataFrame:
 
 
 def default_as_of(events: pl.DataFrame, edges: pl.DataFrame, accounts: pl.DataFrame) -> datetime:
-    """The latest thing the data saw: last event, else last edge, else last account creation."""
+    """The latest thing the data saw: last event, else last edge, else last account creation;
+    data with no timestamps at all (e.g. static public datasets) is taken as of today."""
     for series in (events["ts"], edges["ts"], accounts["created_at"]):
         latest = series.max()
         if latest is not None:
             return latest
-    raise UserError("no timestamps in the data: give the snapshot time with --as-of")
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def normalise_as_of(as_of: datetime) -> datetime:

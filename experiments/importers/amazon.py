@@ -23,7 +23,7 @@ from experiments.importers.common import malformed, padded_ids, read_or_fail, so
 SOURCE = "Amazon_UPU.mat"
 RELATION = "same_product"
 NOTES = (
-    "no timestamps in this dataset: pass --as-of (any date) to commands that read it",
+    "no timestamps in this dataset: commands read it as of today unless --as-of is given",
     "label 0 = not known to be fraud (the source may mix unlabelled users into it)",
 )
 

@@ -34,7 +34,7 @@ FIELDS = {
     "isFake": ("label", pl.Int8()),
 }
 ID_SEED = 20191007  # fixed shuffle of ids: the import is reproducible
-NOTES = ("no timestamps in this dataset: pass --as-of (any date) to commands that read it",)
+NOTES = ("no timestamps in this dataset: commands read it as of today unless --as-of is given",)
 
 
 def _records(path: Path) -> pl.DataFrame:

@@ -25,7 +25,7 @@ SOURCE = "reddit.npz"
 USERS = 10_000
 RELATION = "posts_in"
 NOTES = (
-    "no timestamps in this dataset: pass --as-of (any date) to commands that read it",
+    "no timestamps in this dataset: commands read it as of today unless --as-of is given",
     "subreddits are imported as context accounts (category 'subreddit') without labels; "
     "GADBench counts them as normal nodes, we evaluate on the 10,000 users only",
 )
