@@ -36,9 +36,14 @@ def all_specs() -> tuple[FeatureSpec, ...]:
     return tuple(specs)
 
 
+@cache
+def _by_name() -> dict[str, FeatureSpec]:
+    return {spec.name: spec for spec in all_specs()}
+
+
 def describe(name: str) -> FeatureSpec:
     """The spec of `name`; columns not in the registry are account attributes passed through."""
-    for spec in all_specs():
-        if spec.name == name:
-            return spec
+    known = _by_name().get(name)
+    if known is not None:
+        return known
     return FeatureSpec(name, f"account attribute '{name}' from the accounts table", "", "attribute")

@@ -122,7 +122,8 @@ def predict_chunked(model: RingwatchModel, table: pl.DataFrame) -> np.ndarray:
 
 def drop_wide_text(table: pl.DataFrame, names: list[str]) -> tuple[list[str], list[str]]:
     """Leave out text columns with more than MAX_CATEGORIES values (ids, free text)."""
-    wide = [n for n in names if is_coded(table.schema[n]) and table[n].n_unique() > MAX_CATEGORIES]
+    schema = table.schema
+    wide = [n for n in names if is_coded(schema[n]) and table[n].n_unique() > MAX_CATEGORIES]
     return [n for n in names if n not in wide], wide
 
 
@@ -240,7 +241,8 @@ def fit_model(
     ]
     if not names:
         raise UserError(f"no feature columns to train on (stages: {sorted(stages or [])})")
-    codes = fit_codes(table, [n for n in names if is_coded(table.schema[n])])
+    schema = table.schema
+    codes = fit_codes(table, [n for n in names if is_coded(schema[n])])
     categorical = list(codes)
     rows = {
         p: split.assignments.filter(pl.col("part") == p)

@@ -45,6 +45,7 @@ def encode(
     missing = [n for n in feature_names if n not in frame.columns]
     if missing:
         raise UserError(f"feature table lacks column(s) the model needs: {', '.join(missing)}")
+    schema = frame.schema  # polars 2 rebuilds it on every access: read it once
     exprs = []
     for name in feature_names:
         if name in codes:
@@ -55,7 +56,7 @@ def encode(
                 .replace_strict(mapping, default=None, return_dtype=pl.Float64)
                 .alias(name)
             )
-        elif is_coded(frame.schema[name]):
+        elif is_coded(schema[name]):
             raise UserError(f"feature column '{name}' holds text but the model expects numbers")
         else:
             exprs.append(pl.col(name).cast(pl.Float64).alias(name))
