@@ -9,14 +9,53 @@ from dataclasses import dataclass, field
 class BehaviourConfig:
     """Settings of the behavioural feature builder (features.behaviour)."""
 
-    windows_days: tuple[int, ...] = (7, 28)
+    windows_days: tuple[int, ...] = (7, 28)  # recent-activity windows (column names follow)
+    burst_window_s: int = 60  # a tight burst: at least burst_min_events within this many seconds
+    burst_min_events: int = 5
+    night_hours: tuple[int, int] = (0, 6)  # UTC hours [start, end) counted as night
+    period_tolerance: float = 0.1  # inter-post gaps within ±10 % of the median count as regular
+    n_buckets: int = 0  # account-hash buckets processed one at a time; 0 = auto from event count
+    bucket_events: int = 12_000_000  # auto mode: about this many events per bucket
+    spill_chunk_events: int = 3_000_000  # lazy input: rows read per slice when spilling buckets
 
 
 @dataclass(frozen=True)
 class GraphConfig:
     """Settings of the graph stage: relation graphs, shared identifiers, lockstep, rings."""
 
+    # explicit relations (edges table)
+    relations: tuple[str, ...] = ("follows", "interacts")  # relations with their own columns
+    binding_relations: tuple[str, ...] = ("same_phone",)  # relations that are identity links
+    # shared identifiers (events.device / ip / instrument)
     hub_max_accounts: int = 50  # identifiers used by more accounts than this are cut as hubs
+    # lockstep (SynchroTrap/CopyCatch): same target, same time window, again and again
+    lockstep_actions: tuple[str, ...] = ("follow", "like", "share", "comment")  # acts compared
+    lockstep_window_s: int = 600  # width of a time bucket, in seconds
+    lockstep_bucket_cap: int = 50  # (target, window) buckets with more accounts are dropped
+    lockstep_min_repeat: int = 3  # a pair must share at least this many buckets to link
+    lockstep_min_weight: float = 0.9  # and their summed weights 1/log(target popularity + c)
+    # kernels
+    pagerank_alpha: float = 0.85  # PageRank damping factor
+    pagerank_tol: float = 1e-9  # stop when the L1 change of the rank vector is below this
+    pagerank_max_iter: int = 100  # PageRank iteration cap
+    trust_steps: int = 0  # SybilRank power-iteration steps; 0 = ceil(log2(accounts))
+    # GADBench graph-tree aggregates: behaviour columns whose neighbour mean/max are taken
+    neighbour_columns: tuple[str, ...] = ()  # empty = the defaults in features.graph.features
+    # rings: FRAUDAR peeling of candidate components, then acceptance of the dense cores
+    fraudar_c: float = 5.0  # column weight 1 / log(accounts using the key + c) (FRAUDAR: 5; >= 1)
+    ring_link_kinds: tuple[str, ...] = ("device", "instrument", "relation", "lockstep")  # links
+    # that join candidate components (IPs are evidence only: NAT, VPN and carrier pools are
+    # shared by strangers, and would glue unrelated rings together)
+    ring_max_blocks: int = 200  # most FRAUDAR blocks peeled out of one component
+    ring_merge_share: float = 0.5  # a later block joins a ring holding this share of its links
+    ring_min_size: int = 3  # fewest accounts in a ring
+    ring_min_density: float = 0.0  # lowest FRAUDAR density g of a ring's core
+    ring_kind_min_coverage: float = 0.5  # a binding kind counts when it binds this share of a ring
+    ring_burst_share: float = 0.8  # registration burst: this share of the members was created
+    ring_burst_hours: float = 24.0  # within this many hours
+    ring_max_verified_share: float = 0.2  # candidates with more verified members are organisations
+    ring_example_targets: int = 5  # lockstep targets listed as evidence per ring
+    ring_max_identifiers: int = 25  # shared identifiers listed as evidence per ring (most shared)
 
 
 @dataclass(frozen=True)

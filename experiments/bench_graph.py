@@ -1,0 +1,386 @@
+"""Benchmark of the graph kernels (numba) against igraph and networkx, and of the graph stage.
+
+    python -m experiments.bench_graph                      # 1 M nodes / 10 M edges, nx on 100 k
+    python -m experiments.bench_graph --stage-accounts 1000000   # + the full stage on a world
+
+Kernels run on one random graph with a realistic degree skew (Chung-Lu: endpoint weights
+(i + 10) ** -0.75, node order shuffled): our kernel and igraph on the full graph, our kernel
+and networkx on a graph of the same shape with --nx-nodes nodes. Each kernel is timed once
+after a warm-up call on a tiny graph (numba compiles and caches), with the process's peak
+resident memory above the level before the call (sampled every 20 ms).
+
+Where igraph has no equivalent the closest operation is timed and marked "~": SybilRank ~
+personalized PageRank from the same seeds, neighbour mean/max ~ mean neighbour degree (knn),
+FRAUDAR peeling ~ coreness (unweighted peeling). The networkx column uses networkx's own
+algorithm where it has one, else a plain-Python loop over networkx's adjacency (marked "py").
+
+--stage-accounts simulates a world of that many accounts (cached under --work) and times the
+whole graph stage on it: build_graphs, find_rings and build_graph_features.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import heapq
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MB = 1024**2
+AGGREGATED_COLUMNS = 8
+
+
+class PeakRss:
+    """Peak resident memory of this process while the block runs, above its level at entry."""
+
+    def __init__(self, every: float = 0.02) -> None:
+        import psutil
+
+        self.process, self.every = psutil.Process(), every
+        self.base = self.peak = self.process.memory_info().rss
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            self.stop.wait(self.every)
+
+    def __enter__(self) -> PeakRss:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def extra_mb(self) -> float:
+        return (self.peak - self.base) / MB
+
+
+def measure(call: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(seconds, peak extra MB, result) of one call."""
+    gc.collect()
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        result = call()
+        seconds = time.perf_counter() - started
+    return seconds, rss.extra_mb, result
+
+
+def skewed_edges(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """m random directed edges on n nodes, endpoints drawn with weights (i + 10) ** -0.75."""
+    rng = np.random.default_rng(seed)
+    weights = (np.arange(n) + 10.0) ** -0.75
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    shuffle = rng.permutation(n).astype(np.int64)
+    src = shuffle[np.searchsorted(cdf, rng.random(m))]
+    dst = shuffle[np.searchsorted(cdf, rng.random(m))]
+    return src, dst
+
+
+class Workload:
+    """One random graph in every form the kernels take, plus seeds and feature columns."""
+
+    def __init__(self, n: int, m: int, seed: int) -> None:
+        from features.graph import csr
+
+        self.n, self.m = n, m
+        self.src, self.dst = skewed_edges(n, m, seed)
+        self.directed = csr.from_edges(n, self.src, self.dst, undirected=False)
+        self.inverse = csr.transpose(self.directed)
+        self.undirected = csr.from_edges(n, self.src, self.dst)
+        rng = np.random.default_rng(seed + 1)
+        self.seeds = rng.random(n) < 0.01
+        self.values = rng.random((n, AGGREGATED_COLUMNS))
+        self.steps = max(1, math.ceil(math.log2(n)))
+
+
+def numba_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
+    """Our kernels on a workload (PageRank on the directed graph, the rest undirected)."""
+    from features.graph import csr, kernels, peeling
+
+    g = w.undirected
+
+    def triangles_and_clustering():
+        tri = kernels.triangles(g.indptr, g.indices)
+        return kernels.clustering(g.indptr, g.indices, tri)
+
+    return {
+        "CSR build (undirected)": lambda: csr.from_edges(w.n, w.src, w.dst),
+        "PageRank": lambda: kernels.pagerank(
+            w.inverse.indptr,
+            w.inverse.indices,
+            w.inverse.weights,
+            w.directed.strength(),
+            0.85,
+            1e-9,
+            100,
+        ),
+        "connected components": lambda: kernels.connected_components(g.indptr, g.indices),
+        "triangles + clustering": triangles_and_clustering,
+        "k-core": lambda: kernels.core_number(g.indptr, g.indices),
+        "SybilRank": lambda: kernels.sybilrank(g.indptr, g.indices, g.weights, w.seeds, w.steps),
+        "neighbour mean/max (1 col)": lambda: kernels.neighbour_mean_max(
+            g.indptr, g.indices, w.values[:, :1].copy()
+        ),
+        "neighbour mean/max (8 cols)": lambda: kernels.neighbour_mean_max(
+            g.indptr, g.indices, w.values
+        ),
+        "FRAUDAR peeling": lambda: peeling.peel(g.indptr, g.indices, g.weights, np.zeros(w.n)),
+    }
+
+
+def igraph_kernels(w: Workload) -> tuple[dict[str, Callable[[], Any]], float]:
+    """The closest igraph operation per kernel, and the seconds igraph took to load the graph."""
+    import igraph as ig
+
+    started = time.perf_counter()
+    edges = np.column_stack([w.src, w.dst])
+    directed = ig.Graph(n=w.n, edges=edges, directed=True)
+    undirected = directed.as_undirected(mode="collapse")
+    undirected.simplify()
+    load = time.perf_counter() - started
+    seeds = np.flatnonzero(w.seeds).tolist()
+    return {
+        "CSR build (undirected)": lambda: ig.Graph(n=w.n, edges=edges).simplify(),
+        "PageRank": lambda: directed.pagerank(damping=0.85),
+        "connected components": lambda: undirected.connected_components(),
+        "triangles + clustering": lambda: undirected.transitivity_local_undirected(mode="zero"),
+        "k-core": lambda: undirected.coreness(),
+        "SybilRank": lambda: undirected.personalized_pagerank(reset_vertices=seeds),
+        "neighbour mean/max (1 col)": lambda: undirected.knn(),
+        "FRAUDAR peeling": lambda: undirected.coreness(),
+    }, load
+
+
+APPROXIMATE_IGRAPH = {"SybilRank", "neighbour mean/max (1 col)", "FRAUDAR peeling"}
+PLAIN_PYTHON = {
+    "SybilRank",
+    "neighbour mean/max (1 col)",
+    "neighbour mean/max (8 cols)",
+    "FRAUDAR peeling",
+}
+
+
+def python_sybilrank(graph, seeds: np.ndarray, steps: int) -> dict:
+    """SybilRank as a plain loop over a networkx graph's adjacency."""
+    degree = dict(graph.degree())
+    trust = {u: (1.0 / seeds.sum() if seeds[u] else 0.0) for u in graph}
+    for _ in range(steps):
+        share = {u: trust[u] / degree[u] if degree[u] else 0.0 for u in graph}
+        trust = {v: sum(share[u] for u in graph.adj[v]) for v in graph}
+    return {u: trust[u] / degree[u] if degree[u] else 0.0 for u in graph}
+
+
+def python_neighbour_mean_max(graph, values: np.ndarray) -> tuple[dict, dict]:
+    """Neighbour mean and max per column as a plain loop over a networkx adjacency."""
+    rows = values.tolist()
+    mean, top = {}, {}
+    for u in graph:
+        seen = [rows[v] for v in graph.adj[u]]
+        if seen:
+            columns = list(zip(*seen, strict=True))
+            mean[u] = [sum(c) / len(c) for c in columns]
+            top[u] = [max(c) for c in columns]
+    return mean, top
+
+
+def python_peel(graph) -> float:
+    """Greedy peeling (Charikar / FRAUDAR) with heapq and lazy deletion over networkx."""
+    degree = dict(graph.degree())
+    heap = [(d, u) for u, d in degree.items()]
+    heapq.heapify(heap)
+    alive, f = set(graph), graph.number_of_edges()
+    best = f / max(len(alive), 1)
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u not in alive or d != degree[u]:
+            continue
+        alive.discard(u)
+        f -= d
+        for v in graph.adj[u]:
+            if v in alive:
+                degree[v] -= 1
+                heapq.heappush(heap, (degree[v], v))
+        if alive:
+            best = max(best, f / len(alive))
+    return best
+
+
+def networkx_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
+    """networkx's own algorithms (or plain loops over its adjacency) on a workload."""
+    import networkx as nx
+
+    directed = nx.DiGraph()
+    directed.add_nodes_from(range(w.n))
+    directed.add_edges_from(zip(w.src.tolist(), w.dst.tolist(), strict=True))
+    undirected = nx.Graph(directed)
+    undirected.remove_edges_from(nx.selfloop_edges(undirected))
+
+    def build():
+        graph = nx.Graph()
+        graph.add_edges_from(zip(w.src.tolist(), w.dst.tolist(), strict=True))
+        return graph
+
+    return {
+        "CSR build (undirected)": build,
+        "PageRank": lambda: nx.pagerank(directed, alpha=0.85, tol=1e-9 / w.n, max_iter=100),
+        "connected components": lambda: list(nx.connected_components(undirected)),
+        "triangles + clustering": lambda: nx.clustering(undirected),
+        "k-core": lambda: nx.core_number(undirected),
+        "SybilRank": lambda: python_sybilrank(undirected, w.seeds, w.steps),
+        "neighbour mean/max (1 col)": lambda: python_neighbour_mean_max(
+            undirected, w.values[:, :1]
+        ),
+        "neighbour mean/max (8 cols)": lambda: python_neighbour_mean_max(undirected, w.values),
+        "FRAUDAR peeling": lambda: python_peel(undirected),
+    }
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) every numba kernel on a tiny graph."""
+    for call in numba_kernels(Workload(50, 200, 0)).values():
+        call()
+
+
+def run_kernels(n: int, m: int, nx_n: int, seed: int) -> list[dict]:
+    """Time every kernel: ours and igraph's on (n, m), ours and networkx's on (nx_n, m*nx_n/n)."""
+    warm_up()
+    rows = {name: {"kernel": name} for name in numba_kernels(Workload(50, 200, 0))}
+    big = Workload(n, m, seed)
+    print(f"graph: {n:,} nodes, {m:,} edges ({big.undirected.m // 2:,} undirected, simple)")
+    for name, call in numba_kernels(big).items():
+        rows[name]["ours_s"], rows[name]["ours_mb"], _ = measure(call)
+        print(f"  ours     {name}: {rows[name]['ours_s']:.2f} s", flush=True)
+    igraph_calls, load = igraph_kernels(big)
+    print(f"  igraph loaded the graph in {load:.1f} s")
+    for name, call in igraph_calls.items():
+        rows[name]["igraph_s"], rows[name]["igraph_mb"], _ = measure(call)
+        print(f"  igraph   {name}: {rows[name]['igraph_s']:.2f} s", flush=True)
+    del big, igraph_calls
+    gc.collect()
+    small = Workload(nx_n, int(m * nx_n / n), seed)
+    for name, call in numba_kernels(small).items():
+        rows[name]["ours_small_s"], _, _ = measure(call)
+    for name, call in networkx_kernels(small).items():
+        rows[name]["nx_s"], _, _ = measure(call)
+        print(f"  networkx {name}: {rows[name]['nx_s']:.2f} s", flush=True)
+    return list(rows.values())
+
+
+def seconds(value: float | None, mark: str = "") -> str:
+    """A table cell: seconds, or n/a."""
+    return "n/a" if value is None else f"{mark}{value:.2f}"
+
+
+def ratio(top: float | None, bottom: float | None, suffix: str = "") -> str:
+    """A table cell: top / bottom, or n/a."""
+    if top is None or bottom is None:
+        return "n/a"
+    return f"{top / max(bottom, 1e-6):.2f}{suffix}"
+
+
+def kernel_table(rows: list[dict], n: int, nx_n: int) -> str:
+    """The kernel results as a Markdown table."""
+    lines = [
+        f"| kernel | ours {n // 1000:,}k (s) | peak MB | igraph {n // 1000:,}k (s) | ours/igraph "
+        f"| ours {nx_n // 1000:,}k (s) | networkx {nx_n // 1000:,}k (s) | networkx/ours |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        approx = "~" if r["kernel"] in APPROXIMATE_IGRAPH else ""
+        python = " (py)" if r["kernel"] in PLAIN_PYTHON else ""
+        igraph = r.get("igraph_s")
+        cells = [
+            r["kernel"],
+            seconds(r["ours_s"]),
+            f"{r['ours_mb']:.0f}",
+            seconds(igraph, approx),
+            ratio(r["ours_s"], igraph),
+            f"{r['ours_small_s']:.3f}",
+            seconds(r["nx_s"]) + python,
+            ratio(r["nx_s"], r["ours_small_s"], "x"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ensure_world(accounts: int, work: Path) -> Path:
+    """A simulated world of `accounts` accounts under `work` (simulated once, then reused)."""
+    from experiments.simulate import WorldConfig, simulate_to
+
+    folder = work / f"world-{accounts}"
+    if not (folder / "accounts.parquet").exists():
+        started = time.perf_counter()
+        simulate_to(WorldConfig(accounts=accounts), folder, overwrite=True)
+        print(f"simulated {accounts:,} accounts in {time.perf_counter() - started:.0f} s")
+    return folder
+
+
+def run_stage(accounts: int, work: Path) -> list[tuple[str, float, float]]:
+    """Time the graph stage (graphs, rings, features) on a simulated world."""
+    import polars as pl
+
+    from features.config import GraphConfig
+    from features.graph import build_graph_features, build_graphs, find_rings
+    from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS
+    from features.load import load_dataset
+
+    folder = ensure_world(accounts, work)
+    config = GraphConfig()
+    seconds, _, ds = measure(lambda: load_dataset(folder))
+    print(
+        f"world: {ds.accounts.height:,} accounts, {ds.events.height:,} events, "
+        f"{ds.edges.height:,} edges (loaded in {seconds:.0f} s, not part of the stage)"
+    )
+    rng = np.random.default_rng(0)
+    behaviour = pl.DataFrame({"account_id": ds.accounts["account_id"]}).with_columns(
+        [pl.Series(c, rng.random(ds.accounts.height)) for c in DEFAULT_NEIGHBOUR_COLUMNS]
+    )
+    steps = []
+    t, mb, graphs = measure(lambda: build_graphs(ds, config))
+    steps.append(("build_graphs", t, mb))
+    t, mb, rings = measure(lambda: find_rings(ds, graphs, config))
+    steps.append(("find_rings", t, mb))
+    t, mb, _ = measure(lambda: build_graph_features(ds, graphs, behaviour, config, rings=rings))
+    steps.append(("build_graph_features", t, mb))
+    steps.append(("graph stage total", sum(s[1] for s in steps), max(s[2] for s in steps)))
+    return steps
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--edges", type=int, default=10_000_000)
+    parser.add_argument("--nx-nodes", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stage-accounts", type=int, default=0, help="0 = skip the stage run")
+    parser.add_argument("--work", type=Path, default=Path("bench-work"))
+    parser.add_argument("--skip-kernels", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_kernels:
+        rows = run_kernels(args.nodes, args.edges, args.nx_nodes, args.seed)
+        print()
+        print(kernel_table(rows, args.nodes, args.nx_nodes))
+    if args.stage_accounts:
+        steps = run_stage(args.stage_accounts, args.work)
+        print()
+        print(f"| graph stage, {args.stage_accounts:,} accounts | seconds | peak MB |")
+        print("|---|---:|---:|")
+        for name, seconds, mb in steps:
+            print(f"| {name} | {seconds:.1f} | {mb:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

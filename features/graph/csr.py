@@ -1,0 +1,282 @@
+"""Compressed sparse row graphs: the one array layout every graph kernel reads.
+
+A `CSR` holds, for node i, its neighbours `indices[indptr[i]:indptr[i+1]]` (sorted ascending)
+and the matching `weights`. Arrays are always int64/int64/float64 so each numba kernel
+compiles once. Builders take plain integer edge arrays (node indices) and apply the documented
+clean-up: self-loops are dropped, duplicate edges are merged by summing their weights, and
+undirected graphs are stored with both directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+
+@dataclass(frozen=True)
+class CSR:
+    """A weighted graph on nodes 0..n-1 in CSR layout (neighbour lists sorted ascending)."""
+
+    indptr: np.ndarray  # int64, shape (n + 1,)
+    indices: np.ndarray  # int64, shape (m,)
+    weights: np.ndarray  # float64, shape (m,)
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def m(self) -> int:
+        """Number of stored (directed) entries; an undirected edge counts twice."""
+        return int(self.indices.shape[0])
+
+    def degree(self) -> np.ndarray:
+        """Number of stored neighbours of each node (int64)."""
+        return np.diff(self.indptr)
+
+    def strength(self) -> np.ndarray:
+        """Sum of edge weights of each node (float64)."""
+        src = np.repeat(np.arange(self.n, dtype=np.int64), self.degree())
+        return np.bincount(src, weights=self.weights, minlength=self.n).astype(np.float64)
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored entries as (src, dst, weight) arrays."""
+        src = np.repeat(np.arange(self.n, dtype=np.int64), self.degree())
+        return src, self.indices, self.weights
+
+
+def empty(n: int) -> CSR:
+    """A graph with `n` nodes and no edges."""
+    return CSR(
+        np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    )
+
+
+def from_edges(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    undirected: bool = True,
+    drop_self_loops: bool = True,
+) -> CSR:
+    """A CSR graph from edge arrays: self-loops dropped, duplicates summed, both directions kept
+    when `undirected` (so an undirected edge given twice, either way round, weighs double)."""
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    w = (
+        np.ones(src.shape[0], dtype=np.float64)
+        if weights is None
+        else np.asarray(weights, dtype=np.float64)
+    )
+    if src.shape != dst.shape or src.shape != w.shape:
+        raise ValueError("src, dst and weights must have the same length")
+    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
+        raise ValueError(f"edge endpoints must lie in 0..{n - 1}")
+    return _compress(n, src, dst, w, both=undirected, drop_loops=drop_self_loops)
+
+
+def _compress(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    w: np.ndarray,
+    both: bool = False,
+    drop_loops: bool = False,
+) -> CSR:
+    """Bucket entries by src (and by dst too when `both`), sort each row, sum duplicates."""
+    if src.size == 0:
+        return empty(n)
+    indptr, indices, weights = _bucket_sort_merge(
+        np.int64(n),
+        src.astype(np.int64, copy=False),
+        dst.astype(np.int64, copy=False),
+        w.astype(np.float64, copy=False),
+        both,
+        drop_loops,
+    )
+    return CSR(indptr, indices, weights)
+
+
+@njit(cache=True)
+def _sort_row(indices: np.ndarray, weights: np.ndarray, lo: int, hi: int) -> None:
+    """Sort indices[lo:hi] (and weights alongside) in place: insertion sort for short rows,
+    argsort for long ones."""
+    if hi - lo <= 32:
+        for i in range(lo + 1, hi):
+            key, w = indices[i], weights[i]
+            j = i - 1
+            while j >= lo and indices[j] > key:
+                indices[j + 1] = indices[j]
+                weights[j + 1] = weights[j]
+                j -= 1
+            indices[j + 1] = key
+            weights[j + 1] = w
+        return
+    order = np.argsort(indices[lo:hi], kind="mergesort")
+    indices[lo:hi] = indices[lo:hi][order]
+    weights[lo:hi] = weights[lo:hi][order]
+
+
+@njit(cache=True)
+def _bucket_sort_merge(
+    n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, both: bool, drop_loops: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counting sort by row, then per-row sort by column and duplicate merge (O(m log d))."""
+    m = src.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        if drop_loops and src[e] == dst[e]:
+            continue
+        indptr[src[e] + 1] += 1
+        if both:
+            indptr[dst[e] + 1] += 1
+    for u in range(n):
+        indptr[u + 1] += indptr[u]
+    fill = indptr[:-1].copy()
+    total = indptr[n]
+    indices = np.empty(total, dtype=np.int64)
+    weights = np.empty(total, dtype=np.float64)
+    for e in range(m):
+        a, b = src[e], dst[e]
+        if drop_loops and a == b:
+            continue
+        indices[fill[a]] = b
+        weights[fill[a]] = w[e]
+        fill[a] += 1
+        if both:
+            indices[fill[b]] = a
+            weights[fill[b]] = w[e]
+            fill[b] += 1
+    out = 0
+    start = 0
+    for u in range(n):
+        end = indptr[u + 1]
+        _sort_row(indices, weights, start, end)
+        first = out
+        for i in range(start, end):
+            if out > first and indices[out - 1] == indices[i]:
+                weights[out - 1] += weights[i]
+            else:
+                indices[out] = indices[i]
+                weights[out] = weights[i]
+                out += 1
+        start = end
+        indptr[u + 1] = out
+    if out == total:
+        return indptr, indices, weights
+    return indptr, indices[:out].copy(), weights[:out].copy()
+
+
+@njit(cache=True)
+def _transpose(
+    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counting-sort transpose, O(n + m): rows come out sorted because sources are visited in
+    order."""
+    n = indptr.shape[0] - 1
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(indices.shape[0]):
+        out_ptr[indices[e] + 1] += 1
+    for u in range(n):
+        out_ptr[u + 1] += out_ptr[u]
+    fill = out_ptr[:-1].copy()
+    out_idx = np.empty(indices.shape[0], dtype=np.int64)
+    out_w = np.empty(indices.shape[0], dtype=np.float64)
+    for u in range(n):
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            out_idx[fill[v]] = u
+            out_w[fill[v]] = weights[e]
+            fill[v] += 1
+    return out_ptr, out_idx, out_w
+
+
+@njit(cache=True)
+def _merge(
+    a_ptr: np.ndarray,
+    a_idx: np.ndarray,
+    a_w: np.ndarray,
+    a_scale: float,
+    b_ptr: np.ndarray,
+    b_idx: np.ndarray,
+    b_w: np.ndarray,
+    b_scale: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-by-row merge of two CSR graphs with sorted rows: union of entries, weights
+    a_scale * a + b_scale * b where both hold one, O(n + m)."""
+    n = a_ptr.shape[0] - 1
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    out_idx = np.empty(a_idx.shape[0] + b_idx.shape[0], dtype=np.int64)
+    out_w = np.empty(a_idx.shape[0] + b_idx.shape[0], dtype=np.float64)
+    out = 0
+    for u in range(n):
+        i, i_end = a_ptr[u], a_ptr[u + 1]
+        j, j_end = b_ptr[u], b_ptr[u + 1]
+        while i < i_end or j < j_end:
+            if j >= j_end or (i < i_end and a_idx[i] < b_idx[j]):
+                out_idx[out], out_w[out] = a_idx[i], a_scale * a_w[i]
+                i += 1
+            elif i >= i_end or b_idx[j] < a_idx[i]:
+                out_idx[out], out_w[out] = b_idx[j], b_scale * b_w[j]
+                j += 1
+            else:
+                out_idx[out], out_w[out] = a_idx[i], a_scale * a_w[i] + b_scale * b_w[j]
+                i += 1
+                j += 1
+            out += 1
+        out_ptr[u + 1] = out
+    return out_ptr, out_idx[:out].copy(), out_w[:out].copy()
+
+
+def transpose(graph: CSR) -> CSR:
+    """The graph with every edge reversed (in-neighbour lists of a directed graph)."""
+    return CSR(*_transpose(graph.indptr, graph.indices, graph.weights))
+
+
+def merge(a: CSR, b: CSR, a_scale: float = 1.0, b_scale: float = 1.0) -> CSR:
+    """a_scale * a + b_scale * b (union of edges; weights added where both have one)."""
+    if a.n != b.n:
+        raise ValueError(f"graphs on {a.n} and {b.n} nodes cannot be added")
+    return CSR(
+        *_merge(a.indptr, a.indices, a.weights, a_scale, b.indptr, b.indices, b.weights, b_scale)
+    )
+
+
+def symmetrise(graph: CSR) -> CSR:
+    """The undirected version of a directed graph: weight(u, v) = w(u->v) + w(v->u)."""
+    return merge(graph, transpose(graph))
+
+
+def unit_weights(graph: CSR) -> CSR:
+    """The same graph with every weight set to 1 (structure-only kernels)."""
+    return CSR(graph.indptr, graph.indices, np.ones(graph.m, dtype=np.float64))
+
+
+def add(graphs: list[CSR], scales: list[float] | None = None) -> CSR:
+    """The weighted sum of graphs on the same nodes (union of edges, weights added)."""
+    if not graphs:
+        raise ValueError("add() needs at least one graph")
+    scales = scales or [1.0] * len(graphs)
+    total = graphs[0]
+    if scales[0] != 1.0:
+        total = CSR(total.indptr, total.indices, total.weights * scales[0])
+    for graph, scale in zip(graphs[1:], scales[1:], strict=True):
+        total = merge(total, graph, 1.0, scale)
+    return total
+
+
+def subgraph(graph: CSR, nodes: np.ndarray) -> CSR:
+    """The induced subgraph on `nodes` (sorted int64), relabelled 0..len(nodes)-1."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    position = np.full(graph.n, -1, dtype=np.int64)
+    position[nodes] = np.arange(nodes.shape[0], dtype=np.int64)
+    src, dst, w = graph.edges()
+    keep = (position[src] >= 0) & (position[dst] >= 0)
+    if not keep.any():
+        return empty(nodes.shape[0])
+    return _compress(nodes.shape[0], position[src[keep]], position[dst[keep]], w[keep])

@@ -1,0 +1,212 @@
+"""Per-account graph features: structure of each graph, trust, graph-tree aggregates, rings.
+
+Column names start with `g_`; every one has a spec in `features.graph.specs`. Numbers only
+(Int64 counts, Float64 the rest), one row per account, sorted by account_id.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from features.config import GraphConfig
+from features.contract import Dataset
+from features.graph import csr, kernels
+from features.graph.build import IDENTIFIERS, Graphs
+from features.graph.csr import CSR
+from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS
+
+#: Graphs the graph-tree aggregates run over: explicit relations, and identity links.
+AGGREGATE_GRAPHS = ("rel", "link")
+
+
+def structure(graph: CSR, name: str) -> dict[str, np.ndarray]:
+    """Degree (distinct neighbours) and strength (summed weights) of an undirected graph."""
+    return {f"g_{name}_degree": graph.degree(), f"g_{name}_strength": graph.strength()}
+
+
+def component_sizes(graph: CSR) -> np.ndarray:
+    """Size of the connected component each node belongs to (1 for an isolated node)."""
+    labels = kernels.connected_components(graph.indptr, graph.indices)
+    return np.bincount(labels, minlength=graph.n)[labels] if graph.n else labels
+
+
+def cohesion(graph: CSR, name: str) -> dict[str, np.ndarray]:
+    """Triangles, local clustering and k-core number of an undirected graph."""
+    tri = kernels.triangles(graph.indptr, graph.indices)
+    return {
+        f"g_{name}_triangles": tri,
+        f"g_{name}_clustering": kernels.clustering(graph.indptr, graph.indices, tri),
+        f"g_{name}_core": kernels.core_number(graph.indptr, graph.indices),
+    }
+
+
+def pagerank(graph: CSR, inverse: CSR, config: GraphConfig) -> np.ndarray:
+    """PageRank over the directed relation graph (`inverse`: its transpose), times n
+    (1 = the uniform share)."""
+    if graph.n == 0:
+        return np.zeros(0)
+    ranks, _ = kernels.pagerank(
+        inverse.indptr,
+        inverse.indices,
+        inverse.weights,
+        graph.strength(),
+        float(config.pagerank_alpha),
+        float(config.pagerank_tol),
+        int(config.pagerank_max_iter),
+    )
+    return ranks * graph.n
+
+
+def trust_steps(n: int, config: GraphConfig) -> int:
+    """SybilRank's early-termination point: ceil(log2 n) steps unless configured."""
+    return config.trust_steps if config.trust_steps > 0 else max(1, math.ceil(math.log2(max(n, 2))))
+
+
+def trust(ds: Dataset, graphs: Graphs, config: GraphConfig) -> np.ndarray:
+    """SybilRank trust over the undirected relation graph, seeded on verified accounts.
+
+    Fallback: with no verified account there is no trusted seed, and the column is NaN
+    (missing) for everyone rather than an invented number."""
+    verified = ds.accounts.sort("account_id")["verified"].fill_null(False).to_numpy()
+    seeds = np.asarray(verified, dtype=np.bool_)
+    if not seeds.any():
+        return np.full(graphs.n, np.nan)
+    social = graphs.social
+    return kernels.sybilrank(
+        social.indptr, social.indices, social.weights, seeds, trust_steps(graphs.n, config)
+    )
+
+
+def neighbour_columns(behaviour: pl.DataFrame, config: GraphConfig) -> list[str]:
+    """The behaviour columns aggregated over neighbours (configured, else the defaults)."""
+    wanted = config.neighbour_columns or DEFAULT_NEIGHBOUR_COLUMNS
+    return [c for c in wanted if c in behaviour.columns]
+
+
+def behaviour_matrix(
+    behaviour: pl.DataFrame, account_ids: pl.Series, columns: list[str]
+) -> np.ndarray:
+    """The chosen behaviour columns as an (n, k) float64 matrix in node order (NaN if absent)."""
+    order = pl.DataFrame({"account_id": account_ids}).with_row_index("node")
+    aligned = order.join(behaviour.select("account_id", *columns), on="account_id", how="left")
+    aligned = aligned.sort("node")
+    return (
+        np.column_stack(
+            [aligned[c].cast(pl.Float64).fill_nan(None).to_numpy() for c in columns]
+        ).astype(np.float64)
+        if columns
+        else np.zeros((account_ids.len(), 0))
+    )
+
+
+def graph_tree(graph: CSR, name: str, values: np.ndarray, columns: list[str]) -> dict:
+    """GADBench graph-tree aggregates: mean and max over 1-hop neighbours, then the same
+    aggregates of those over neighbours again (2 hops), per behaviour column."""
+    mean1, max1 = kernels.neighbour_mean_max(graph.indptr, graph.indices, values)
+    mean2, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, mean1)
+    _, max2 = kernels.neighbour_mean_max(graph.indptr, graph.indices, max1)
+    out = {}
+    for j, column in enumerate(columns):
+        out[f"g_{name}_n1_mean_{column}"] = mean1[:, j]
+        out[f"g_{name}_n1_max_{column}"] = max1[:, j]
+        out[f"g_{name}_n2_mean_{column}"] = mean2[:, j]
+        out[f"g_{name}_n2_max_{column}"] = max2[:, j]
+    return out
+
+
+def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
+    """Explicit relations: in/out degree, per-relation degree, PageRank, cohesion, trust."""
+    directed, social = graphs.directed, graphs.social
+    inverse = csr.transpose(directed)
+    out = {
+        "g_rel_out_degree": directed.degree(),
+        "g_rel_in_degree": inverse.degree(),
+        **structure(social, "rel"),
+    }
+    for name in config.relations:
+        out[f"g_{name}_degree"] = graphs.relations[name].degree()
+    out["g_rel_pagerank"] = pagerank(directed, inverse, config)
+    out.update(cohesion(social, "rel"))
+    out["g_trust"] = trust(ds, graphs, config)
+    return out
+
+
+def link_features(graphs: Graphs, candidate: CSR) -> dict:
+    """Shared identifiers, identity relations and lockstep: sizes, hubs, cohesion."""
+    out: dict[str, np.ndarray] = {}
+    for kind in IDENTIFIERS:
+        graph = graphs.shared[kind]
+        out.update(structure(graph, kind))
+        out[f"g_{kind}_component_size"] = component_sizes(graph)
+        out[f"g_{kind}_hub_uses"] = graphs.hubs[kind]
+    out.update(structure(graphs.binding_relations, "binding"))
+    out.update(structure(graphs.lockstep, "lockstep"))
+    out.update(structure(candidate, "link"))
+    out["g_link_component_size"] = component_sizes(candidate)
+    out.update(cohesion(candidate, "link"))
+    return out
+
+
+def ring_features(graphs: Graphs, membership: pl.DataFrame) -> dict:
+    """The FRAUDAR density and size of the account's ring (0 when in none)."""
+    frame = pl.DataFrame({"account_id": graphs.account_ids}).with_row_index("node")
+    frame = frame.join(membership, on="account_id", how="left").sort("node")
+    return {
+        "g_ring_score": frame["ring_score"].fill_null(0.0).to_numpy(),
+        "g_ring_size": frame["ring_size"].fill_null(0).to_numpy(),
+    }
+
+
+def as_frame(account_ids: pl.Series, columns: dict[str, np.ndarray]) -> pl.DataFrame:
+    """account_id plus the columns: integers as Int64, the rest Float64 with NaN as null."""
+    series = [account_ids.alias("account_id")]
+    for name, values in columns.items():
+        values = np.asarray(values)
+        if np.issubdtype(values.dtype, np.integer):
+            series.append(pl.Series(name, values.astype(np.int64)))
+        else:
+            series.append(pl.Series(name, values.astype(np.float64)).fill_nan(None))
+    return pl.DataFrame(series)
+
+
+def build_graph_features(
+    ds: Dataset,
+    graphs: Graphs,
+    behaviour: pl.DataFrame,
+    config: GraphConfig,
+    rings=None,  # features.graph.rings.Rings, reused when the caller already has them
+) -> pl.DataFrame:
+    """One row per account (sorted by account_id) of numeric graph features."""
+    from features.graph.rings import find_rings
+
+    rings = rings if rings is not None else find_rings(ds, graphs, config)
+    candidate = graphs.links()
+    columns = relation_features(ds, graphs, config)
+    columns.update(link_features(graphs, candidate))
+    chosen = neighbour_columns(behaviour, config)
+    values = behaviour_matrix(behaviour, graphs.account_ids, chosen)
+    for name, graph in zip(AGGREGATE_GRAPHS, (graphs.social, candidate), strict=True):
+        columns.update(graph_tree(graph, name, values, chosen))
+    columns.update(ring_features(graphs, rings.membership))
+    return as_frame(graphs.account_ids, columns)
+
+
+def bad_neighbour_share(graphs: Graphs, known_bad: np.ndarray, known: np.ndarray) -> pl.DataFrame:
+    """Label-derived features (training computes them out of fold): per graph, how many
+    neighbours are known bad and their share among neighbours with a known label (NaN when
+    none is known). Arrays are in node order (accounts sorted by account_id)."""
+    known = np.asarray(known, dtype=np.bool_)
+    bad = np.asarray(known_bad, dtype=np.bool_) & known
+    labelled = np.where(known, bad.astype(np.float64), np.nan)[:, None]
+    indicator = bad.astype(np.float64)[:, None]
+    columns = {}
+    for name, graph in zip(AGGREGATE_GRAPHS, (graphs.social, graphs.links()), strict=True):
+        share, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, labelled)
+        mean_bad, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, indicator)
+        count = np.nan_to_num(mean_bad[:, 0]) * graph.degree()
+        columns[f"g_{name}_bad_neighbours"] = np.rint(count).astype(np.int64)
+        columns[f"g_{name}_bad_share"] = share[:, 0]
+    return as_frame(graphs.account_ids, columns)

@@ -1,0 +1,242 @@
+"""Fraud rings: dense groups of accounts bound by shared identifiers and lockstep behaviour.
+
+1. Candidates: connected components of the hub-pruned identity-link graph of the kinds in
+   `GraphConfig.ring_link_kinds` (shared devices and payment instruments, identity relations,
+   lockstep; IPs are evidence only). They are also training's ring-aware split units.
+2. Dense blocks: inside each component, FRAUDAR greedy peeling over the bipartite graph of
+   accounts and the binding keys (devices, IPs, instruments, lockstep buckets) that two or
+   more of its accounts share, each account-key edge weighted 1 / log(d + c) with d the number
+   of accounts using the key anywhere (the target's popularity for lockstep), plus identity
+   relations between accounts. The best-g block is taken out and the rest peeled again, so a
+   component yields its blocks densest first (`peeling.peel_blocks`).
+3. Rings: a later block joins an earlier block's ring when most of its binding weight lands
+   on that ring (`peeling.merge_blocks`); a ring's score is the density g of its first block.
+4. Verdict (`features.graph.evidence.accept`): a candidate is reported as a ring only when it
+   is big enough, shows fabrication (shared instruments, engagement lockstep or a
+   registration burst) and is not a verified organisation.
+
+Everything is deterministic: components are numbered by their smallest account, peeling
+breaks ties by node index, and ring ids are ranks by (score desc, smallest member id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from features.config import GraphConfig
+from features.contract import Dataset
+from features.graph import csr, kernels, peeling
+from features.graph.build import Graphs
+from features.graph.evidence import UNKNOWN_TIME, Profiles, accept, ring_evidence
+
+RING_SCHEMA = {
+    "ring_id": pl.String,  # R000001 = the densest ring
+    "size": pl.Int64,  # members
+    "members": pl.List(pl.String),  # account ids, sorted
+    "score": pl.Float64,  # FRAUDAR density g of the ring's dense core
+    "core_size": pl.Int64,  # members in that core
+    "evidence_kinds": pl.List(pl.String),  # device, ip, instrument, relation, lockstep,
+    # engagement (binding at least ring_kind_min_coverage of the members), burst
+    "identifiers": pl.List(pl.String),  # "device:...", "ip:...", "instrument:..." shared by
+    # two or more members, most shared first
+    "lockstep_windows": pl.Int64,  # (target, time window) buckets two or more members shared
+    "lockstep_targets": pl.List(pl.String),  # the targets they acted on together most
+    "first_seen": pl.Datetime("us", "UTC"),  # earliest time a binding key was seen
+    "created_from": pl.Datetime("us", "UTC"),  # first member registration
+    "created_to": pl.Datetime("us", "UTC"),  # last member registration
+    "creation_span_hours": pl.Float64,  # shortest span holding ring_burst_share of creations
+    "verified_share": pl.Float64,  # share of verified members
+    "component_id": pl.Int64,  # candidate component (as in Rings.components)
+}
+MEMBERSHIP_SCHEMA = {
+    "account_id": pl.String,
+    "ring_id": pl.String,
+    "ring_score": pl.Float64,
+    "ring_size": pl.Int64,
+}
+
+
+@dataclass(frozen=True)
+class Rings:
+    """Rings found in one Dataset (see RING_SCHEMA / MEMBERSHIP_SCHEMA for the columns)."""
+
+    rings: pl.DataFrame  # one row per ring, ordered by ring_id (densest first)
+    membership: pl.DataFrame  # one row per ring member, sorted by account_id
+    components: pl.DataFrame  # account_id, component_id (Int64) for every account
+
+
+def components(graphs: Graphs, config: GraphConfig) -> np.ndarray:
+    """Component label of every account in the candidate graph (numbered by smallest node)."""
+    candidate = graphs.links(config.ring_link_kinds)
+    return kernels.connected_components(candidate.indptr, candidate.indices)
+
+
+def small_to_none(labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Component labels, with -1 for accounts in components smaller than `min_size`."""
+    if labels.size == 0:
+        return labels
+    sizes = np.bincount(labels)
+    return np.where(sizes[labels] >= min_size, labels, -1)
+
+
+def peel_graph(
+    graphs: Graphs, labels: np.ndarray, config: GraphConfig
+) -> tuple[csr.CSR, np.ndarray, np.ndarray]:
+    """The graph peeled: accounts 0..n-1 and one node n + c per (component, key) column used
+    by at least two accounts of that component, each edge weighted 1 / log(d + c), plus the
+    identity relations inside a component. Returns (graph, labels of all nodes, column keys)."""
+    n = graphs.n
+    label = pl.Series("comp", labels)
+    used = graphs.incidence.with_columns(comp=label.gather(graphs.incidence["node"]))
+    used = used.filter(pl.col("comp") >= 0)
+    used = used.filter(pl.len().over("comp", "key") >= 2)
+    columns = used.select("comp", "key").unique().sort("comp", "key")
+    columns = columns.with_row_index("column").with_columns(pl.col("column").cast(pl.Int64))
+    columns = columns.join(graphs.keys.select("key", "accounts"), on="key", how="left")
+    edges = used.join(columns, on=["comp", "key"], how="inner").sort("node", "column")
+    weight = 1.0 / np.log(edges["accounts"].to_numpy().astype(np.float64) + config.fraudar_c)
+    src = edges["node"].to_numpy().astype(np.int64)
+    dst = n + edges["column"].to_numpy().astype(np.int64)
+    b_src, b_dst, b_w = graphs.binding_relations.edges()
+    keep = (b_src < b_dst) & (labels[b_src] >= 0) & (labels[b_src] == labels[b_dst])
+    graph = csr.from_edges(
+        n + columns.height,
+        np.concatenate([src, b_src[keep]]),
+        np.concatenate([dst, b_dst[keep]]),
+        np.concatenate([weight, np.minimum(b_w[keep], 1.0)]),
+    )
+    all_labels = np.concatenate([labels, columns["comp"].to_numpy().astype(np.int64)])
+    return graph, all_labels, columns.sort("column")["key"].to_numpy().astype(np.int64)
+
+
+def peel_components(graphs: Graphs, labels: np.ndarray, config: GraphConfig) -> list[dict]:
+    """FRAUDAR blocks of every component, grouped into rings by `peeling.merge_blocks`:
+    one dict per candidate ring with its accounts, component, score (the g of its first block)
+    and core size (accounts in that block)."""
+    active = small_to_none(labels, config.ring_min_size)
+    if not (active >= 0).any():
+        return []
+    graph, all_labels, _ = peel_graph(graphs, active, config)
+    ptr, nodes, block_g, block_group = peeling.peel_blocks(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        np.zeros(graph.n),
+        all_labels,
+        int(active.max()) + 1,
+        graphs.n,
+        1,  # peel to the last account: small leftovers can still join a ring when merging
+        config.ring_max_blocks,
+    )
+    ring_of = peeling.merge_blocks(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        ptr,
+        nodes,
+        block_group,
+        graphs.n,
+        config.ring_merge_share,
+    )
+    block_of_node = np.repeat(np.arange(block_g.shape[0]), np.diff(ptr))
+    is_row = nodes < graphs.n
+    rows, row_ring = nodes[is_row], ring_of[block_of_node[is_row]]
+    order = np.lexsort((rows, row_ring))
+    rows, row_ring = rows[order], row_ring[order]
+    starts = np.flatnonzero(np.r_[True, row_ring[1:] != row_ring[:-1]]) if rows.size else []
+    ends = np.r_[starts[1:], rows.size] if rows.size else []
+    found = []
+    for lo, hi in zip(starts, ends, strict=True):
+        first = int(row_ring[lo])
+        core = nodes[ptr[first] : ptr[first + 1]]
+        accounts = rows[lo:hi]
+        found.append(
+            {
+                "accounts": accounts,
+                "score": float(block_g[first]),
+                "core_size": int((core < graphs.n).sum()),
+                "component": int(active[accounts[0]]),
+            }
+        )
+    return found
+
+
+def profiles(ds: Dataset) -> Profiles:
+    """Creation times and verified flags in node order."""
+    accounts = ds.accounts.sort("account_id")
+    created = accounts["created_at"].dt.epoch("us").fill_null(UNKNOWN_TIME)
+    verified = accounts["verified"].fill_null(False)
+    return Profiles(
+        created.to_numpy().astype(np.int64), np.asarray(verified.to_numpy(), dtype=bool)
+    )
+
+
+def find_blocks(
+    graphs: Graphs, labels: np.ndarray, facts: Profiles, config: GraphConfig
+) -> list[dict]:
+    """Candidate rings of every component with their evidence and verdict (`accept`)."""
+    found = peel_components(graphs, labels, config)
+    for ring, evidence in zip(found, ring_evidence(graphs, found, facts, config), strict=True):
+        ring.update(evidence)
+        ring["ring"] = accept(ring, config)
+    return found
+
+
+def ring_frames(ds: Dataset, graphs: Graphs, found: list[dict], labels: np.ndarray) -> Rings:
+    """Number the rings (densest first, ties by smallest member id) and build the frames."""
+    ids = graphs.account_ids
+    created = ds.accounts.sort("account_id")["created_at"]
+    found = sorted(found, key=lambda r: (-r["score"], ids[int(r["accounts"][0])]))
+    rows = []
+    for rank, ring in enumerate(found, start=1):
+        members = ring["accounts"]
+        born = created.gather(members)
+        rows.append(
+            {
+                "ring_id": f"R{rank:06d}",
+                "size": int(members.size),
+                "members": ids.gather(members).to_list(),
+                "score": ring["score"],
+                "core_size": ring["core_size"],
+                "evidence_kinds": ring["kinds"],
+                "identifiers": ring["identifiers"],
+                "lockstep_windows": ring["lockstep_windows"],
+                "lockstep_targets": ring["lockstep_targets"],
+                "first_seen": ring["first_seen"],
+                "created_from": born.min(),
+                "created_to": born.max(),
+                "creation_span_hours": ring["creation_span_h"],
+                "verified_share": ring["verified_share"],
+                "component_id": ring["component"],
+            }
+        )
+    rings = pl.DataFrame(rows, schema=RING_SCHEMA, orient="row") if rows else empty(RING_SCHEMA)
+    membership = (
+        rings.select(
+            "members",
+            "ring_id",
+            pl.col("score").alias("ring_score"),
+            pl.col("size").alias("ring_size"),
+        )
+        .explode("members")
+        .rename({"members": "account_id"})
+        .select(list(MEMBERSHIP_SCHEMA))
+        .sort("account_id")
+    )
+    comps = pl.DataFrame({"account_id": ids, "component_id": pl.Series(labels, dtype=pl.Int64)})
+    return Rings(rings=rings, membership=membership, components=comps)
+
+
+def empty(schema: dict) -> pl.DataFrame:
+    """A frame with the schema and no rows."""
+    return pl.DataFrame(schema=schema)
+
+
+def find_rings(ds: Dataset, graphs: Graphs, config: GraphConfig) -> Rings:
+    """Rings of `ds` (see the module doc for the method and the verdict)."""
+    labels = components(graphs, config)
+    blocks = find_blocks(graphs, labels, profiles(ds), config) if graphs.n else []
+    return ring_frames(ds, graphs, [b for b in blocks if b["ring"]], labels)

@@ -1,0 +1,151 @@
+"""Feature specs of the graph stage: one per column of build_graph_features and of
+bad_neighbour_share (the label-derived ones, stage "label-derived")."""
+
+from __future__ import annotations
+
+from features.config import GraphConfig
+from features.registry import FeatureSpec
+
+STAGE = "graph"
+
+#: Behaviour columns whose neighbour mean/max are taken when GraphConfig.neighbour_columns is
+#: empty (those absent from the behaviour frame are skipped).
+DEFAULT_NEIGHBOUR_COLUMNS = (
+    "account_age_days",
+    "events_total",
+    "follows_given",
+    "night_share",
+    "iet_cv",
+    "clickbait_share",
+    "reports_per_post",
+    "chargeback_rate",
+)
+
+#: Graphs named in column names, with what they hold.
+GRAPH_TEXT = {
+    "rel": "explicit relations (edges table, all relations, undirected)",
+    "device": "accounts sharing a device (hubs cut, weight 1/(k-1) per device of k users)",
+    "ip": "accounts sharing an IP address (hubs cut, weight 1/(k-1))",
+    "instrument": "accounts sharing a payment instrument (hubs cut, weight 1/(k-1))",
+    "binding": "identity relations (edges of GraphConfig.binding_relations)",
+    "lockstep": "accounts acting on the same targets in the same time windows, repeatedly",
+    "link": "identity links: shared devices, IPs, instruments, identity relations, lockstep",
+}
+AGGREGATE_TEXT = {"rel": "relation-graph", "link": "identity-link"}
+
+
+def structure_specs(name: str) -> list[tuple[str, str, str]]:
+    """Degree and strength of one graph."""
+    what = GRAPH_TEXT[name]
+    return [
+        (f"g_{name}_degree", f"neighbours in the graph of {what}", "accounts"),
+        (f"g_{name}_strength", f"summed edge weight in the graph of {what}", "weight"),
+    ]
+
+
+def cohesion_specs(name: str) -> list[tuple[str, str, str]]:
+    """Triangles, clustering and core number of one graph."""
+    what = GRAPH_TEXT[name]
+    return [
+        (f"g_{name}_triangles", f"triangles through the account in the graph of {what}", "count"),
+        (
+            f"g_{name}_clustering",
+            f"local clustering coefficient (share of linked neighbour pairs), graph of {what}",
+            "share",
+        ),
+        (f"g_{name}_core", f"k-core number in the graph of {what}", "k"),
+    ]
+
+
+def graph_tree_specs(columns: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """GADBench graph-tree aggregates of behaviour columns over both aggregate graphs."""
+    rows = []
+    for graph, where in AGGREGATE_TEXT.items():
+        for column in columns:
+            rows += [
+                (f"g_{graph}_n1_mean_{column}", f"mean '{column}' of {where} neighbours", ""),
+                (f"g_{graph}_n1_max_{column}", f"largest '{column}' among {where} neighbours", ""),
+                (
+                    f"g_{graph}_n2_mean_{column}",
+                    f"mean over {where} neighbours of their neighbours' mean '{column}' (2 hops)",
+                    "",
+                ),
+                (
+                    f"g_{graph}_n2_max_{column}",
+                    f"largest '{column}' within 2 hops in the {where} graph",
+                    "",
+                ),
+            ]
+    return rows
+
+
+def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpec, ...]:
+    """Specs of every column build_graph_features writes for this config and these behaviour
+    columns (graph-tree aggregates), plus the label-derived columns of bad_neighbour_share."""
+    rows = [
+        ("g_rel_out_degree", "accounts it points to in the explicit relations", "accounts"),
+        ("g_rel_in_degree", "accounts pointing to it in the explicit relations", "accounts"),
+        *structure_specs("rel"),
+    ]
+    rows += [
+        (f"g_{r}_degree", f"accounts linked to it by the '{r}' relation", "accounts")
+        for r in config.relations
+    ]
+    rows += [
+        (
+            "g_rel_pagerank",
+            "PageRank in the directed relation graph, times the number of accounts (1 = uniform)",
+            "ratio",
+        ),
+        *cohesion_specs("rel"),
+        (
+            "g_trust",
+            "SybilRank trust from verified accounts over the relation graph, early-terminated "
+            "after log2(n) steps, per unit of degree (1 = converged share; NaN without seeds)",
+            "ratio",
+        ),
+    ]
+    for kind in ("device", "ip", "instrument"):
+        rows += structure_specs(kind)
+        rows += [
+            (
+                f"g_{kind}_component_size",
+                f"accounts in its component of the {kind} graph",
+                "accounts",
+            ),
+            (
+                f"g_{kind}_hub_uses",
+                f"{kind}s it used that more than hub_max_accounts accounts used (cut as hubs)",
+                "count",
+            ),
+        ]
+    rows += structure_specs("binding") + structure_specs("lockstep") + structure_specs("link")
+    rows += [("g_link_component_size", "accounts in its identity-link component", "accounts")]
+    rows += cohesion_specs("link")
+    rows += graph_tree_specs(columns)
+    rows += [
+        ("g_ring_score", "FRAUDAR density of the dense core of its ring (0: in no ring)", "g"),
+        ("g_ring_size", "members of its ring (0: in no ring)", "accounts"),
+    ]
+    specs = [FeatureSpec(name, text, unit, STAGE) for name, text, unit in rows]
+    for graph, where in AGGREGATE_TEXT.items():
+        specs += [
+            FeatureSpec(
+                f"g_{graph}_bad_neighbours",
+                f"{where} neighbours labelled bad (computed out of fold)",
+                "accounts",
+                "label-derived",
+            ),
+            FeatureSpec(
+                f"g_{graph}_bad_share",
+                f"share of labelled {where} neighbours that are bad (out of fold; NaN if none)",
+                "share",
+                "label-derived",
+            ),
+        ]
+    return tuple(specs)
+
+
+SPECS: tuple[FeatureSpec, ...] = specs_for(
+    GraphConfig(), GraphConfig().neighbour_columns or DEFAULT_NEIGHBOUR_COLUMNS
+)

@@ -1,0 +1,62 @@
+"""CSR builders: the documented clean-up (self-loops, duplicates, both directions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from features.graph import csr
+
+
+def rows(graph: csr.CSR) -> dict[int, dict[int, float]]:
+    """{node: {neighbour: weight}} of a CSR graph."""
+    src, dst, w = graph.edges()
+    out: dict[int, dict[int, float]] = {u: {} for u in range(graph.n)}
+    for u, v, x in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True):
+        out[u][v] = x
+    return out
+
+
+def test_undirected_graph_drops_self_loops_and_sums_duplicates():
+    g = csr.from_edges(4, [0, 1, 0, 2, 3], [1, 0, 0, 3, 2], [1.0, 2.0, 5.0, 1.0, 1.0])
+    assert rows(g) == {0: {1: 3.0}, 1: {0: 3.0}, 2: {3: 2.0}, 3: {2: 2.0}}
+    assert g.indptr.dtype == np.int64 and g.indices.dtype == np.int64
+    assert g.weights.dtype == np.float64
+    np.testing.assert_array_equal(g.degree(), [1, 1, 1, 1])
+    np.testing.assert_array_equal(g.strength(), [3.0, 3.0, 2.0, 2.0])
+
+
+def test_directed_graph_keeps_direction_and_sorted_rows():
+    g = csr.from_edges(3, [0, 0, 0, 2], [2, 1, 2, 0], undirected=False)
+    assert rows(g) == {0: {1: 1.0, 2: 2.0}, 1: {}, 2: {0: 1.0}}
+    assert rows(csr.transpose(g)) == {0: {2: 1.0}, 1: {0: 1.0}, 2: {0: 2.0}}
+    assert rows(csr.symmetrise(g)) == {0: {1: 1.0, 2: 3.0}, 1: {0: 1.0}, 2: {0: 3.0}}
+
+
+def test_self_loops_can_be_kept():
+    g = csr.from_edges(2, [0, 0], [0, 1], undirected=False, drop_self_loops=False)
+    assert rows(g) == {0: {0: 1.0, 1: 1.0}, 1: {}}
+
+
+def test_empty_graphs_and_isolated_nodes():
+    for g in (csr.empty(3), csr.from_edges(3, [], []), csr.from_edges(3, [1], [1])):
+        assert g.n == 3 and g.m == 0
+        np.testing.assert_array_equal(g.indptr, [0, 0, 0, 0])
+        np.testing.assert_array_equal(g.strength(), [0.0, 0.0, 0.0])
+    assert csr.from_edges(0, [], []).n == 0
+
+
+def test_add_and_subgraph():
+    a = csr.from_edges(4, [0, 1], [1, 2])
+    b = csr.from_edges(4, [0, 2], [1, 3], [2.0, 1.0])
+    total = csr.add([a, b], [1.0, 0.5])
+    assert rows(total)[0] == {1: 2.0} and rows(total)[2] == {1: 1.0, 3: 0.5}
+    sub = csr.subgraph(total, np.array([1, 2, 3]))
+    assert rows(sub) == {0: {1: 1.0}, 1: {0: 1.0, 2: 0.5}, 2: {1: 0.5}}
+
+
+def test_bad_endpoints_are_rejected():
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        csr.from_edges(3, [0], [3])
+    with pytest.raises(ValueError, match="same length"):
+        csr.from_edges(3, [0, 1], [1])

@@ -1,0 +1,113 @@
+"""Ring finding on a hand-made world: rings found exactly, confounders left alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from features.config import GraphConfig
+from features.graph import build_graphs, find_rings
+from features.graph.rings import MEMBERSHIP_SCHEMA, RING_SCHEMA
+from tests.features.graph.worlds import dataset, ring_world
+
+CONFIG = GraphConfig()
+
+
+@pytest.fixture(scope="module")
+def world():
+    ds = ring_world()
+    return ds, find_rings(ds, build_graphs(ds, CONFIG), CONFIG)
+
+
+def test_finds_the_farm_and_the_card_ring_and_nothing_else(world):
+    _, rings = world
+    members = {tuple(m) for m in rings.rings["members"].to_list()}
+    assert members == {tuple(f"f{i}" for i in range(8)), ("k0", "k1", "k2", "k3")}
+
+
+def test_ring_ids_rank_rings_by_score(world):
+    _, rings = world
+    frame = rings.rings
+    assert frame["ring_id"].to_list() == ["R000001", "R000002"]
+    assert frame["score"].is_sorted(descending=True)
+    assert frame["members"].to_list()[0][0] == "f0"
+
+
+def test_rings_carry_their_evidence(world):
+    _, rings = world
+    farm, cards = rings.rings.row(0, named=True), rings.rings.row(1, named=True)
+    assert set(farm["evidence_kinds"]) >= {"device", "lockstep", "engagement", "burst"}
+    assert farm["identifiers"][:2] == ["device:dev-farm-1", "device:dev-farm-2"]
+    assert farm["lockstep_windows"] == 6
+    assert farm["lockstep_targets"] == ["b00", "b01", "b02", "b03", "b04"]
+    assert farm["creation_span_hours"] <= 2.0 and farm["verified_share"] == 0.0
+    assert "instrument" in cards["evidence_kinds"] and "burst" not in cards["evidence_kinds"]
+    assert {"instrument:card-1", "instrument:card-2"} <= set(cards["identifiers"])
+
+
+def test_membership_and_components(world):
+    ds, rings = world
+    membership = rings.membership
+    assert dict(membership.schema) == MEMBERSHIP_SCHEMA
+    assert membership["account_id"].is_sorted() and membership.height == 12
+    assert set(membership.filter(pl.col("ring_id") == "R000002")["account_id"]) == {
+        "k0",
+        "k1",
+        "k2",
+        "k3",
+    }
+    comps = rings.components
+    assert comps["account_id"].to_list() == ds.accounts["account_id"].to_list()
+    by_account = dict(comps.iter_rows())
+    # ring members share a component; NAT users and the household stay apart (IP is no link)
+    assert len({by_account[f"f{i}"] for i in range(8)}) == 1
+    assert len({by_account[f"u{i:02d}"] for i in range(60)}) == 60
+    assert len({by_account[f"h{i}"] for i in range(3)}) == 3
+
+
+def test_deterministic(world):
+    ds, rings = world
+    again = find_rings(ds, build_graphs(ds, CONFIG), CONFIG)
+    assert_frame_equal(rings.rings, again.rings)
+    assert_frame_equal(rings.membership, again.membership)
+    assert_frame_equal(rings.components, again.components)
+
+
+def test_verified_organisation_with_a_burst_is_not_a_ring():
+    """The newsroom created in a burst still has half its members verified."""
+    ds = ring_world()
+    bursty = ds.accounts.with_columns(
+        pl.when(pl.col("account_id").str.starts_with("n"))
+        .then(pl.col("created_at").min())
+        .otherwise(pl.col("created_at"))
+        .alias("created_at")
+    )
+    ds = replace(ds, accounts=bursty)
+    rings = find_rings(ds, build_graphs(ds, CONFIG), CONFIG)
+    assert not any(m[0].startswith("n") for m in rings.rings["members"].to_list())
+    lax = replace(CONFIG, ring_max_verified_share=1.01)
+    rings = find_rings(ds, build_graphs(ds, lax), lax)
+    assert any(m[0] == "n0" for m in rings.rings["members"].to_list())
+
+
+def test_a_smaller_hub_cut_or_bigger_minimum_changes_the_answer():
+    ds = ring_world()
+    big = replace(CONFIG, ring_min_size=9)
+    assert find_rings(ds, build_graphs(ds, big), big).rings.height == 0
+
+
+def test_no_events_no_rings():
+    ds = dataset([{"account_id": "a"}, {"account_id": "b"}])
+    rings = find_rings(ds, build_graphs(ds, CONFIG), CONFIG)
+    assert rings.rings.height == 0 and dict(rings.rings.schema) == RING_SCHEMA
+    assert rings.membership.height == 0
+    assert rings.components["component_id"].to_list() == [0, 1]
+
+
+def test_empty_dataset():
+    ds = dataset([])
+    rings = find_rings(ds, build_graphs(ds, CONFIG), CONFIG)
+    assert rings.rings.height == 0 and rings.components.height == 0
