@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=["auto", "lazy", "memory", "both"], default="auto")
     parser.add_argument("--buckets", type=int, default=0, help="0 = automatic")
     parser.add_argument("--reference-accounts", type=int, default=5_000)
+    parser.add_argument("--skip-build", action="store_true", help="only time the kernels")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -271,11 +272,12 @@ def main(argv: list[str] | None = None) -> None:
     for size in args.accounts:
         modes = modes_for(args.mode, size)
         world = ensure_world(size, args.work)
-        builds = [run_isolated(world, mode, args.buckets) for mode in modes]
+        builds = [] if args.skip_build else [run_isolated(world, m, args.buckets) for m in modes]
         ratios = kernel_ratios(world, args.reference_accounts)
         report(size, builds, ratios)
         results.append({"accounts": size, "builds": builds, "kernels": ratios})
-    out = args.work / f"results-{'-'.join(map(str, args.accounts))}.json"
+    suffix = "-kernels" if args.skip_build else ""
+    out = args.work / f"results-{'-'.join(map(str, args.accounts))}{suffix}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"figures written to {out}")
 
