@@ -37,13 +37,14 @@ def all_specs() -> tuple[FeatureSpec, ...]:
 
 
 @cache
-def _by_name() -> dict[str, FeatureSpec]:
-    return {spec.name: spec for spec in all_specs()}
+def _index(specs: tuple[FeatureSpec, ...]) -> dict[str, FeatureSpec]:
+    """Specs by name (keyed on the spec tuple, so a patched registry is honoured)."""
+    return {spec.name: spec for spec in specs}
 
 
 def describe(name: str) -> FeatureSpec:
     """The spec of `name`; columns not in the registry are account attributes passed through."""
-    known = _by_name().get(name)
+    known = _index(all_specs()).get(name)
     if known is not None:
         return known
     return FeatureSpec(name, f"account attribute '{name}' from the accounts table", "", "attribute")
