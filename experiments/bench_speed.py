@@ -24,8 +24,8 @@ STAGES = ("simulate", "load", "behaviour", "graph", "train", "score")
 def _simulate(work: Path, accounts: int) -> int:
     from experiments.simulate import WorldConfig, simulate_to
 
-    simulate_to(WorldConfig(accounts=accounts).check(), work / "data", overwrite=True)
-    return pl.scan_parquet(work / "data" / "events*").select(pl.len()).collect().item()
+    written = simulate_to(WorldConfig(accounts=accounts).check(), work / "data", overwrite=True)
+    return written.rows["events"]
 
 
 def _load(work: Path, accounts: int) -> int:
