@@ -10,6 +10,20 @@ import polars as pl
 
 TS = pl.Datetime("us", "UTC")
 
+#: The actions every platform has; the vocabulary is open, but these get their own features.
+CORE_ACTIONS = (
+    "post",
+    "login",
+    "follow",
+    "like",
+    "comment",
+    "share",
+    "payment",
+    "chargeback",
+    "report_received",
+    "profile_edit",
+)
+
 
 @dataclass(frozen=True)
 class Column:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from features.contract import CORE_ACTIONS
+
 BENIGN_KINDS = ("individual", "brand", "media", "government", "creator", "newsroom", "nat_user")
 BAD_KINDS = ("fake_farm", "card_fraud", "clickbait_farm", "porn", "violence")
 KINDS = BENIGN_KINDS + BAD_KINDS
@@ -27,18 +29,7 @@ REASON = {
     "violence": "violence",
 }
 
-ACTIONS = (
-    "post",
-    "login",
-    "follow",
-    "like",
-    "comment",
-    "share",
-    "payment",
-    "chargeback",
-    "report_received",
-    "profile_edit",
-)
+ACTIONS = CORE_ACTIONS
 ACTION = {name: code for code, name in enumerate(ACTIONS)}
 
 #: Actions a human session draws from (login is added at session starts), in this order.

@@ -15,19 +15,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from features.contract import CORE_ACTIONS
+
 #: The core actions of the contract, each with fixed per-action count columns.
-ACTIONS = (
-    "post",
-    "login",
-    "follow",
-    "like",
-    "comment",
-    "share",
-    "payment",
-    "chargeback",
-    "report_received",
-    "profile_edit",
-)
+ACTIONS = CORE_ACTIONS
 CODE = {name: i for i, name in enumerate(ACTIONS)}
 ENGAGEMENTS = (CODE["like"], CODE["comment"], CODE["share"])
 HASH_SEED = 0x5EED
