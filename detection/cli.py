@@ -143,13 +143,13 @@ def rings(
     as_of: AsOf = None,
 ) -> None:
     """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from experiments.ring_eval import print_evaluation, read_truth
     from features.graph.command import run_rings
 
+    checked = read_truth(truth) if truth is not None else None  # fail fast, before the work
     found = run_rings(data, out, as_of)
-    if truth is not None:
-        from experiments.ring_eval import print_evaluation
-
-        print_evaluation(found.membership, truth)
+    if checked is not None:
+        print_evaluation(found.membership, checked)
 
 
 @command()

@@ -317,10 +317,10 @@ def kernel_table(rows: list[dict], n: int, nx_n: int) -> str:
 
 def ensure_world(accounts: int, work: Path) -> Path:
     """A simulated world of `accounts` accounts under `work` (simulated once, then reused)."""
-    from experiments.simulate import WorldConfig, simulate_to
-
     folder = work / f"world-{accounts}"
     if not (folder / "accounts.parquet").exists():
+        from experiments.simulate import WorldConfig, simulate_to
+
         started = time.perf_counter()
         simulate_to(WorldConfig(accounts=accounts), folder, overwrite=True)
         print(f"simulated {accounts:,} accounts in {time.perf_counter() - started:.0f} s")

@@ -104,9 +104,9 @@ def read_truth(path: Path) -> pl.DataFrame:
     return truth
 
 
-def print_evaluation(membership: pl.DataFrame, truth_path: Path) -> dict[str, Any]:
-    """Score reported rings against a truth file and print the figures."""
-    result = evaluate_rings(membership, read_truth(truth_path))
+def print_evaluation(membership: pl.DataFrame, truth: pl.DataFrame) -> dict[str, Any]:
+    """Score reported rings against a truth table (see read_truth) and print the figures."""
+    result = evaluate_rings(membership, truth)
     print(format_report(result))
     return result
 

@@ -36,17 +36,17 @@ class GraphConfig:
     lockstep_min_weight: float = 0.9  # and their summed weights 1/log(target popularity + c)
     # kernels
     pagerank_alpha: float = 0.85  # PageRank damping factor
-    pagerank_tol: float = 1e-9  # stop when the L1 change of the rank vector is below this
+    pagerank_tol: float = 1e-8  # stop when the L1 change of the rank vector is below this
     pagerank_max_iter: int = 100  # PageRank iteration cap
     trust_steps: int = 0  # SybilRank power-iteration steps; 0 = ceil(log2(accounts))
     # GADBench graph-tree aggregates: behaviour columns whose neighbour mean/max are taken
-    neighbour_columns: tuple[str, ...] = ()  # empty = the defaults in features.graph.features
+    neighbour_columns: tuple[str, ...] = ()  # empty = DEFAULT_NEIGHBOUR_COLUMNS (graph/specs.py)
     # rings: FRAUDAR peeling of candidate components, then acceptance of the dense cores
     fraudar_c: float = 5.0  # column weight 1 / log(accounts using the key + c) (FRAUDAR: 5; >= 1)
     ring_link_kinds: tuple[str, ...] = ("device", "instrument", "relation", "lockstep")  # links
     # that join candidate components (IPs are evidence only: NAT, VPN and carrier pools are
     # shared by strangers, and would glue unrelated rings together)
-    ring_max_blocks: int = 200  # most FRAUDAR blocks peeled out of one component
+    ring_max_blocks: int = 200  # most FRAUDAR blocks peeled out of one component (densest first)
     ring_merge_share: float = 0.5  # a later block joins a ring holding this share of its links
     ring_min_size: int = 3  # fewest accounts in a ring
     ring_min_density: float = 0.0  # lowest FRAUDAR density g of a ring's core

@@ -102,10 +102,10 @@ def _compress(
     return CSR(indptr, indices, weights)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sort_row(indices: np.ndarray, weights: np.ndarray, lo: int, hi: int) -> None:
     """Sort indices[lo:hi] (and weights alongside) in place: insertion sort for short rows,
-    argsort for long ones."""
+    argsort for long ones (the order of equal indices does not matter: they are summed)."""
     if hi - lo <= 32:
         for i in range(lo + 1, hi):
             key, w = indices[i], weights[i]
@@ -117,12 +117,12 @@ def _sort_row(indices: np.ndarray, weights: np.ndarray, lo: int, hi: int) -> Non
             indices[j + 1] = key
             weights[j + 1] = w
         return
-    order = np.argsort(indices[lo:hi], kind="mergesort")
+    order = np.argsort(indices[lo:hi])
     indices[lo:hi] = indices[lo:hi][order]
     weights[lo:hi] = weights[lo:hi][order]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bucket_sort_merge(
     n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, both: bool, drop_loops: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,7 +172,7 @@ def _bucket_sort_merge(
     return indptr, indices[:out].copy(), weights[:out].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _transpose(
     indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -196,7 +196,7 @@ def _transpose(
     return out_ptr, out_idx, out_w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _merge(
     a_ptr: np.ndarray,
     a_idx: np.ndarray,

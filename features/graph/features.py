@@ -16,6 +16,7 @@ from features.contract import Dataset
 from features.graph import csr, kernels
 from features.graph.build import IDENTIFIERS, Graphs
 from features.graph.csr import CSR
+from features.graph.rings import Rings, find_rings
 from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS
 
 #: Graphs the graph-tree aggregates run over: explicit relations, and identity links.
@@ -106,8 +107,7 @@ def graph_tree(graph: CSR, name: str, values: np.ndarray, columns: list[str]) ->
     """GADBench graph-tree aggregates: mean and max over 1-hop neighbours, then the same
     aggregates of those over neighbours again (2 hops), per behaviour column."""
     mean1, max1 = kernels.neighbour_mean_max(graph.indptr, graph.indices, values)
-    mean2, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, mean1)
-    _, max2 = kernels.neighbour_mean_max(graph.indptr, graph.indices, max1)
+    mean2, max2 = kernels.neighbour_aggregate(graph.indptr, graph.indices, mean1, max1)
     out = {}
     for j, column in enumerate(columns):
         out[f"g_{name}_n1_mean_{column}"] = mean1[:, j]
@@ -177,11 +177,10 @@ def build_graph_features(
     graphs: Graphs,
     behaviour: pl.DataFrame,
     config: GraphConfig,
-    rings=None,  # features.graph.rings.Rings, reused when the caller already has them
+    rings: Rings | None = None,
 ) -> pl.DataFrame:
-    """One row per account (sorted by account_id) of numeric graph features."""
-    from features.graph.rings import find_rings
-
+    """One row per account (sorted by account_id) of numeric graph features; `rings` are
+    found here unless the caller passes the ones it already has."""
     rings = rings if rings is not None else find_rings(ds, graphs, config)
     candidate = graphs.links()
     columns = relation_features(ds, graphs, config)
@@ -200,13 +199,12 @@ def bad_neighbour_share(graphs: Graphs, known_bad: np.ndarray, known: np.ndarray
     none is known). Arrays are in node order (accounts sorted by account_id)."""
     known = np.asarray(known, dtype=np.bool_)
     bad = np.asarray(known_bad, dtype=np.bool_) & known
-    labelled = np.where(known, bad.astype(np.float64), np.nan)[:, None]
-    indicator = bad.astype(np.float64)[:, None]
+    # column 0: bad among labelled neighbours (NaN when unlabelled); column 1: bad among all
+    values = np.column_stack([np.where(known, bad, np.nan), bad]).astype(np.float64)
     columns = {}
     for name, graph in zip(AGGREGATE_GRAPHS, (graphs.social, graphs.links()), strict=True):
-        share, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, labelled)
-        mean_bad, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, indicator)
-        count = np.nan_to_num(mean_bad[:, 0]) * graph.degree()
+        mean, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, values)
+        count = np.nan_to_num(mean[:, 1]) * graph.degree()
         columns[f"g_{name}_bad_neighbours"] = np.rint(count).astype(np.int64)
-        columns[f"g_{name}_bad_share"] = share[:, 0]
+        columns[f"g_{name}_bad_share"] = mean[:, 0]
     return as_frame(graphs.account_ids, columns)

@@ -3,7 +3,7 @@
 Peeling runs on an undirected weighted graph; a bipartite account x key graph is passed with
 rows and columns as one node set. f(S) = weight of edges inside S + priors of S and
 g(S) = f(S) / |S|. Each step removes the node whose removal lowers f least (smallest weighted
-degree in S, ties: smaller index), kept in an indexed binary min-heap updated as neighbours
+degree in S, ties: smaller index), kept in an indexed 4-ary min-heap updated as neighbours
 go, O(m log n); the set with the best g along the way is the block (the earliest on ties).
 Slow, obvious twins: `features.graph.reference.peel` and `densest_subgraph`.
 """
@@ -14,18 +14,23 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _less(a: int, b: int, key: np.ndarray) -> bool:
     """Heap order: smaller key first, ties broken by smaller node index (deterministic)."""
     return key[a] < key[b] or (key[a] == key[b] and a < b)
 
 
-@njit(cache=True)
+#: Children per heap node: a 4-ary heap is half as deep as a binary one, and decrease-key
+#: (one per edge, against one pop per node) only walks up.
+ARITY = 4
+
+
+@njit(cache=True, nogil=True)
 def _sift_up(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int) -> None:
     """Move heap[i] up until its parent is smaller."""
     node = heap[i]
     while i > 0:
-        parent = (i - 1) // 2
+        parent = (i - 1) // ARITY
         if _less(node, heap[parent], key):
             heap[i] = heap[parent]
             pos[heap[i]] = i
@@ -36,16 +41,18 @@ def _sift_up(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int) -> None
     pos[node] = i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sift_down(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int, size: int) -> None:
-    """Move heap[i] down until both children are larger."""
+    """Move heap[i] down until all its children are larger."""
     node = heap[i]
     while True:
-        child = 2 * i + 1
-        if child >= size:
+        first = ARITY * i + 1
+        if first >= size:
             break
-        if child + 1 < size and _less(heap[child + 1], heap[child], key):
-            child += 1
+        child = first
+        for c in range(first + 1, min(first + ARITY, size)):
+            if _less(heap[c], heap[child], key):
+                child = c
         if _less(heap[child], node, key):
             heap[i] = heap[child]
             pos[heap[i]] = i
@@ -56,7 +63,7 @@ def _sift_down(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int, size:
     pos[node] = i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _peel_subset(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -85,7 +92,7 @@ def _peel_subset(
                     f += weights[e]
     heap = np.arange(n, dtype=np.int64)
     pos = np.arange(n, dtype=np.int64)
-    for i in range(n // 2 - 1, -1, -1):
+    for i in range((n - 2) // ARITY, -1, -1):
         _sift_down(heap, pos, key, i, n)
     removed = np.zeros(n, dtype=np.bool_)
     best_g = f / n
@@ -116,7 +123,7 @@ def _peel_subset(
     return best_removed, best_g
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def peel_groups(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -166,7 +173,7 @@ def peel_groups(
     return order, group_ptr, best_removed, best_g
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def peel(
     indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, prior: np.ndarray
 ) -> tuple[np.ndarray, int, float]:
@@ -179,7 +186,7 @@ def peel(
     return order, best_removed[0], best_g[0]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def peel_blocks(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -267,7 +274,7 @@ def peel_blocks(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def merge_blocks(
     indptr: np.ndarray,
     indices: np.ndarray,

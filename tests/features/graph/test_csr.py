@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.graph import csr
 
@@ -60,3 +62,25 @@ def test_bad_endpoints_are_rejected():
         csr.from_edges(3, [0], [3])
     with pytest.raises(ValueError, match="same length"):
         csr.from_edges(3, [0, 1], [1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_linear_time_transpose_merge_and_symmetrise_match_a_fresh_build(data):
+    n = data.draw(st.integers(1, 20))
+    node = st.integers(0, n - 1)
+    edges = data.draw(st.lists(st.tuples(node, node, st.integers(1, 4)), max_size=60))
+    src = np.array([e[0] for e in edges], dtype=np.int64)
+    dst = np.array([e[1] for e in edges], dtype=np.int64)
+    w = np.array([e[2] for e in edges], dtype=np.float64)
+    directed = csr.from_edges(n, src, dst, w, undirected=False)
+    assert rows(csr.transpose(directed)) == rows(csr.from_edges(n, dst, src, w, undirected=False))
+    assert rows(csr.symmetrise(directed)) == rows(csr.from_edges(n, src, dst, w))
+    half = len(edges) // 2
+    a = csr.from_edges(n, src[:half], dst[:half], w[:half], undirected=False)
+    b = csr.from_edges(n, src[half:], dst[half:], w[half:], undirected=False)
+    assert rows(csr.add([a, b])) == rows(directed)
+    for graph in (csr.transpose(directed), csr.symmetrise(directed), csr.add([a, b])):
+        for u in range(n):
+            row = graph.indices[graph.indptr[u] : graph.indptr[u + 1]]
+            assert np.all(np.diff(row) > 0)

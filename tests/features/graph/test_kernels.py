@@ -271,3 +271,18 @@ def test_merge_blocks_joins_a_block_bound_to_an_earlier_ring():
         g.indptr, g.indices, g.weights, block_ptr, block_nodes, np.array([0, 1, 1]), 8, 0.5
     )
     np.testing.assert_array_equal(other_group, [0, 1, 2])
+
+
+@FAST
+@given(graphs(), st.data())
+def test_neighbour_aggregate_takes_the_mean_of_one_array_and_the_max_of_another(graph, data):
+    n, edges = graph
+    g = build(n, edges)
+    value = st.one_of(st.floats(-100, 100), st.just(float("nan")))
+    draw = lambda: np.array(  # noqa: E731
+        data.draw(st.lists(value, min_size=n, max_size=n)), dtype=np.float64
+    ).reshape(n, 1)
+    for_mean, for_max = draw(), draw()
+    mean, top = kernels.neighbour_aggregate(g.indptr, g.indices, for_mean, for_max)
+    np.testing.assert_allclose(mean, reference.neighbour_mean_max(n, edges, for_mean)[0])
+    np.testing.assert_array_equal(top, reference.neighbour_mean_max(n, edges, for_max)[1])
