@@ -69,29 +69,41 @@ def pagerank(
 
 
 @njit(cache=True, nogil=True)
+def _root(parent: np.ndarray, u: int) -> int:
+    """Root of u's tree, halving the path on the way."""
+    while parent[u] != u:
+        parent[u] = parent[parent[u]]
+        u = parent[u]
+    return u
+
+
+@njit(cache=True, nogil=True)
 def connected_components(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """Component label of each node of an undirected graph; labels 0..k-1 are numbered in
-    order of each component's smallest node, so they are deterministic."""
+    order of each component's smallest node, so they are deterministic. Union-find over the
+    rows in order (sequential reads of the CSR; the smaller root always wins, so a root is
+    its component's smallest node)."""
     n = indptr.shape[0] - 1
-    labels = np.full(n, -1, dtype=np.int64)
-    queue = np.empty(n, dtype=np.int64)
+    parent = np.arange(n, dtype=np.int64)
+    for u in range(n):
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if v <= u:
+                continue
+            a, b = _root(parent, u), _root(parent, v)
+            if a < b:
+                parent[b] = a
+            elif b < a:
+                parent[a] = b
+    labels = np.empty(n, dtype=np.int64)
     current = 0
-    for start in range(n):
-        if labels[start] >= 0:
-            continue
-        labels[start] = current
-        head, tail = 0, 1
-        queue[0] = start
-        while head < tail:
-            u = queue[head]
-            head += 1
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                if labels[v] < 0:
-                    labels[v] = current
-                    queue[tail] = v
-                    tail += 1
-        current += 1
+    for u in range(n):
+        root = _root(parent, u)
+        if root == u:
+            labels[u] = current
+            current += 1
+        else:
+            labels[u] = labels[root]
     return labels
 
 
@@ -275,6 +287,11 @@ def sybilrank(
     return out
 
 
+#: Below this many nodes one column of values fits in the CPU caches, so the aggregates run
+#: one column at a time; above it one pass reads each neighbour's whole row at once.
+COLUMN_PASS_MAX_NODES = 1 << 18
+
+
 def neighbour_mean_max(
     indptr: np.ndarray, indices: np.ndarray, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -283,13 +300,61 @@ def neighbour_mean_max(
     return neighbour_aggregate(indptr, indices, values, values)
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def neighbour_aggregate(
     indptr: np.ndarray, indices: np.ndarray, for_mean: np.ndarray, for_max: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour mean of each column of `for_mean` and neighbour max of each column of
-    `for_max` (both n x k) in one pass over the edges, skipping NaN and self-loops; NaN
-    where no neighbour has a value. Parallel over blocks of nodes."""
+    `for_max` (both n x k), skipping NaN and self-loops; NaN where no neighbour has a value.
+    The two layouts give the same numbers; the choice is only about memory traffic."""
+    if indptr.shape[0] - 1 <= COLUMN_PASS_MAX_NODES:
+        return _aggregate_by_column(indptr, indices, for_mean, for_max)
+    return _aggregate_by_row(indptr, indices, for_mean, for_max)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _aggregate_by_column(
+    indptr: np.ndarray, indices: np.ndarray, for_mean: np.ndarray, for_max: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`neighbour_aggregate`, one pass over the edges per column on a contiguous copy of it
+    (random reads stay within n floats); parallel over nodes."""
+    n = indptr.shape[0] - 1
+    k = for_mean.shape[1]
+    mean = np.full((n, k), np.nan)
+    top = np.full((n, k), np.nan)
+    for j in range(k):
+        a = np.ascontiguousarray(for_mean[:, j])
+        b = np.ascontiguousarray(for_max[:, j])
+        for u in prange(n):
+            total = 0.0
+            count = 0
+            best = -np.inf
+            seen = False
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                if v == u:
+                    continue
+                x = a[v]
+                if x == x:
+                    total += x
+                    count += 1
+                y = b[v]
+                if y == y:
+                    seen = True
+                    if y > best:
+                        best = y
+            if count > 0:
+                mean[u, j] = total / count
+            if seen:
+                top[u, j] = best
+    return mean, top
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _aggregate_by_row(
+    indptr: np.ndarray, indices: np.ndarray, for_mean: np.ndarray, for_max: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`neighbour_aggregate`, one pass over the edges reading each neighbour's whole row;
+    parallel over blocks of nodes."""
     n = indptr.shape[0] - 1
     k = for_mean.shape[1]
     mean = np.full((n, k), np.nan)

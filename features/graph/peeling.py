@@ -72,9 +72,11 @@ def _peel_subset(
     nodes: np.ndarray,
     local: np.ndarray,
     order: np.ndarray,
+    whole: bool = False,
 ) -> tuple[int, float]:
     """Peel the subgraph induced by `nodes` (`local[node]` = its position in `nodes`, -1 for
-    nodes outside); writes the removal order (global ids) into `order`."""
+    nodes outside); writes the removal order (global ids) into `order`. `whole`: `nodes` is
+    every node in order, so positions are the node ids themselves (no lookups)."""
     n = nodes.shape[0]
     if n == 0:
         return 0, 0.0
@@ -85,7 +87,7 @@ def _peel_subset(
         key[i] = prior[u]
         f += prior[u]
         for e in range(indptr[u], indptr[u + 1]):
-            j = local[indices[e]]
+            j = indices[e] if whole else local[indices[e]]
             if j >= 0 and j != i:
                 key[i] += weights[e]
                 if j > i:
@@ -110,7 +112,7 @@ def _peel_subset(
         order[step] = u
         f -= key[i]
         for e in range(indptr[u], indptr[u + 1]):
-            j = local[indices[e]]
+            j = indices[e] if whole else local[indices[e]]
             if j >= 0 and j != i and not removed[j]:
                 key[j] -= weights[e]
                 _sift_up(heap, pos, key, pos[j])
@@ -180,10 +182,10 @@ def peel(
     """FRAUDAR greedy peeling of the whole graph (see `peel_groups`): returns the removal
     order, how many removals precede the densest set, and its g."""
     n = indptr.shape[0] - 1
-    order, _, best_removed, best_g = peel_groups(
-        indptr, indices, weights, prior, np.zeros(n, dtype=np.int64), 1
-    )
-    return order, best_removed[0], best_g[0]
+    order = np.empty(n, dtype=np.int64)
+    nodes = np.arange(n, dtype=np.int64)
+    best_removed, best_g = _peel_subset(indptr, indices, weights, prior, nodes, nodes, order, True)
+    return order, best_removed, best_g
 
 
 @njit(cache=True, nogil=True)

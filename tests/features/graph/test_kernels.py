@@ -286,3 +286,19 @@ def test_neighbour_aggregate_takes_the_mean_of_one_array_and_the_max_of_another(
     mean, top = kernels.neighbour_aggregate(g.indptr, g.indices, for_mean, for_max)
     np.testing.assert_allclose(mean, reference.neighbour_mean_max(n, edges, for_mean)[0])
     np.testing.assert_array_equal(top, reference.neighbour_mean_max(n, edges, for_max)[1])
+
+
+@FAST
+@given(graphs(), st.data())
+def test_both_aggregate_layouts_agree(graph, data):
+    n, edges = graph
+    g = build(n, edges)
+    value = st.one_of(st.floats(-100, 100), st.just(float("nan")))
+    values = np.array(
+        data.draw(st.lists(st.tuples(value, value, value), min_size=n, max_size=n)),
+        dtype=np.float64,
+    ).reshape(n, 3)
+    by_column = kernels._aggregate_by_column(g.indptr, g.indices, values, values[:, ::-1].copy())
+    by_row = kernels._aggregate_by_row(g.indptr, g.indices, values, values[:, ::-1].copy())
+    for a, b in zip(by_column, by_row, strict=True):
+        np.testing.assert_array_equal(a, b)
