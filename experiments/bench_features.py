@@ -20,40 +20,16 @@ import math
 import resource
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from experiments.measure import PeakRss
+
 GIB = 1024**3
 MEMORY_MODE_MAX = 200_000  # `auto` mode times the in-memory path only up to this many accounts
-
-
-class PeakRss:
-    """Samples this process's resident memory in a background thread and keeps the peak."""
-
-    def __init__(self, every: float = 0.05) -> None:
-        import psutil
-
-        self.process, self.every, self.peak = psutil.Process(), every, 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            self.stop.wait(self.every)
-
-    def __enter__(self) -> PeakRss:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.peak = max(self.peak, self.process.memory_info().rss)
 
 
 def ensure_world(accounts: int, work: Path) -> Path:

@@ -26,7 +26,6 @@ import argparse
 import gc
 import heapq
 import math
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,38 +33,9 @@ from typing import Any
 
 import numpy as np
 
-MB = 1024**2
+from experiments.measure import PeakRss
+
 AGGREGATED_COLUMNS = 8
-
-
-class PeakRss:
-    """Peak resident memory of this process while the block runs, above its level at entry."""
-
-    def __init__(self, every: float = 0.02) -> None:
-        import psutil
-
-        self.process, self.every = psutil.Process(), every
-        self.base = self.peak = self.process.memory_info().rss
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.sample, daemon=True)
-
-    def sample(self) -> None:
-        while not self.stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            self.stop.wait(self.every)
-
-    def __enter__(self) -> PeakRss:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.peak = max(self.peak, self.process.memory_info().rss)
-
-    @property
-    def extra_mb(self) -> float:
-        return (self.peak - self.base) / MB
 
 
 def measure(call: Callable[[], Any]) -> tuple[float, float, Any]:

@@ -17,14 +17,14 @@ import argparse
 import json
 import os
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-import psutil
+
+from experiments.measure import PeakRss
 
 
 def feature_table(n: int, n_features: int, seed: int = 0) -> tuple[pl.DataFrame, np.ndarray]:
@@ -76,32 +76,6 @@ def train(frame: pl.DataFrame, bad: np.ndarray, trees: int):  # -> RingwatchMode
     return RingwatchModel(booster, calibrator, list(names), name="bench", version="1")
 
 
-class PeakRSS:
-    """The peak resident memory of this process while the block runs (sampled every 20 ms)."""
-
-    def __enter__(self) -> PeakRSS:
-        self.process, self.peak, self._stop = psutil.Process(), 0, threading.Event()
-        self.start = self.process.memory_info().rss
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.02)
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.process.memory_info().rss)
-
-    @property
-    def added_mb(self) -> float:
-        """Peak above the starting memory, MiB."""
-        return (self.peak - self.start) / 2**20
-
-
 def timed(func):  # -> (result, seconds)
     """Run `func` and time it."""
     start = time.perf_counter()
@@ -151,21 +125,21 @@ def main() -> None:
         "contrib_rows_per_s": round(contrib_rate),
     }
     for chunk in sorted({args.chunk, 20_000}):
-        with PeakRSS() as memory:
+        with PeakRss() as memory:
             _, seconds = timed(lambda c=chunk: score_chunks(model, frame, c))
         print(
             f"score_chunks(chunk={chunk:,}): {seconds:.1f} s "
-            f"({args.accounts / seconds:,.0f} rows/s), peak +{memory.added_mb:,.0f} MiB"
+            f"({args.accounts / seconds:,.0f} rows/s), peak +{memory.extra_mb:,.0f} MiB"
         )
         figures[f"score_chunks_s_chunk_{chunk}"] = round(seconds, 2)
-        figures[f"score_chunks_peak_added_mib_chunk_{chunk}"] = round(memory.added_mb, 1)
+        figures[f"score_chunks_peak_added_mib_chunk_{chunk}"] = round(memory.extra_mb, 1)
 
     membership = ring_membership(args.accounts)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         config = ScoreConfig(capacity=args.capacity, chunk_size=args.chunk)
         as_of = datetime(2024, 1, 28, tzinfo=UTC)
-        with PeakRSS() as memory:
+        with PeakRss() as memory:
             result, seconds = timed(
                 lambda: score_base(
                     frame, model, as_of, out, config, membership=membership, overwrite=True
@@ -173,12 +147,12 @@ def main() -> None:
             )
         timings = json.loads((result.folder / "manifest.json").read_text())["timings"]
     print(
-        f"score_base end to end: {seconds:.1f} s, peak +{memory.added_mb:,.0f} MiB; "
+        f"score_base end to end: {seconds:.1f} s, peak +{memory.extra_mb:,.0f} MiB; "
         f"steps: {timings}"
     )
     figures |= {
         "score_base_s": round(seconds, 2),
-        "score_base_peak_added_mib": round(memory.added_mb, 1),
+        "score_base_peak_added_mib": round(memory.extra_mb, 1),
         "score_base_steps": timings,
         "candidates": result.summary["candidates"],
     }
