@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from detection.config import ScoreConfig
 from features.errors import UserError
 
 app = typer.Typer(
@@ -277,6 +278,15 @@ def score(
     min_precision: Annotated[
         float | None, typer.Option(help="Instead: the longest list with this expected precision.")
     ] = None,
+    close_at: Annotated[
+        float, typer.Option(help="Calibrated P(bad) from which to suggest closing.")
+    ] = ScoreConfig.close_threshold,
+    review_at: Annotated[
+        float, typer.Option(help="... from which to suggest a manual review.")
+    ] = ScoreConfig.review_threshold,
+    watch_at: Annotated[
+        float, typer.Option(help="... below which an account is listed only with its ring.")
+    ] = ScoreConfig.watch_threshold,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace its list.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
     workspace: Workspace = DEMO,
@@ -292,8 +302,19 @@ def score(
     with json_errors(as_json):
         cut = dict(capacity=capacity, min_precision=min_precision, overwrite=overwrite)
         cache = workspace / "feature-cache"
+        thresholds = ScoreConfig(
+            close_threshold=close_at, review_threshold=review_at, watch_threshold=watch_at
+        )
         summary = run_score(
-            data, out, as_of, model, **cut, workspace=workspace, cache_root=cache, say=progress()
+            data,
+            out,
+            as_of,
+            model,
+            **cut,
+            workspace=workspace,
+            cache_root=cache,
+            config=thresholds,
+            say=progress(),
         )
     print(json.dumps(summary)) if as_json else print_score(summary)
 

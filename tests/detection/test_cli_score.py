@@ -40,6 +40,13 @@ def test_capacity_and_min_precision_together_exit_2_with_a_json_line(tmp_path: P
     assert "Traceback" not in result.stderr
 
 
+def test_thresholds_out_of_order_exit_2_naming_them(tmp_path: Path) -> None:
+    result = score(str(tmp_path), "--out", str(tmp_path / "out"), "--close-at", "0.5")
+    assert result.exit_code == ExitCode.USER_ERROR
+    assert "watch <= review <= close" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_an_existing_list_exits_4_before_any_work(tmp_path: Path) -> None:
     (tmp_path / "out" / "2024-01-28").mkdir(parents=True)
     result = score(

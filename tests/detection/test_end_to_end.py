@@ -77,6 +77,33 @@ def test_score_then_feedback(trained, tmp_path: Path) -> None:
     )
     assert again.returncode == 4 and "--overwrite" in again.stderr
 
+    strict = ringwatch(
+        "score",
+        str(data),
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        "--workspace",
+        str(workspace),
+        "--overwrite",
+        "--close-at",
+        "0.99",
+        "--review-at",
+        "0.97",
+        "--watch-at",
+        "0.95",
+    )
+    assert strict.returncode == 0, strict.stderr[-3000:]
+    moved = pl.read_parquet(folder / "candidates.parquet")
+    assert moved.filter(pl.col("action") == "close")["score"].min() >= 0.99
+    review = moved.filter(pl.col("action") == "review")["score"]
+    assert review.len() == 0 or (review.min() >= 0.97 and review.max() < 0.99)
+    assert moved.filter(pl.col("included_by") == "score")["score"].min() >= 0.95
+    recorded = json.loads((folder / "manifest.json").read_text())
+    assert recorded["settings"]["close_threshold"] == 0.99
+    assert recorded["settings"]["watch_threshold"] == 0.95
+
     decisions = tmp_path / "decisions.csv"
     rows = candidates.head(3)["account_id"].to_list()
     decisions.write_text(
