@@ -74,6 +74,43 @@ def test_periodicity_matches_reference(groups, tolerance, random) -> None:
         assert same(got[g, 0], want[0]) and same(got[g, 1], want[1]), (picked, got[g], want)
 
 
+@st.composite
+def long_sequences(draw) -> list[list[int]]:
+    """Per-account times with enough events for the selection's partitions (over 24 gaps):
+    few distinct gap lengths (long runs of equal gaps), or many."""
+    groups = []
+    for _ in range(draw(st.integers(1, 4))):
+        lengths = (
+            st.sampled_from([0, 1, 60, 3600]) if draw(st.booleans()) else st.integers(0, 10**7)
+        )
+        gaps = draw(st.lists(lengths.map(lambda s: s * 1_000_000), min_size=20, max_size=200))
+        groups.append([T0 + t for t in np.cumsum([0, *gaps]).tolist()])
+    return groups
+
+
+@settings(max_examples=60, deadline=None)
+@given(long_sequences(), st.sampled_from([0.0, 0.1, 0.5]), st.randoms(use_true_random=False))
+def test_periodicity_matches_reference_on_long_sequences(groups, tolerance, random) -> None:
+    offsets, ts = as_csr(groups)
+    chosen = np.array([random.random() < 0.9 for _ in ts], dtype=np.bool_)
+    got = kernels.periodicity(offsets, ts, chosen, tolerance)
+    for g, times in enumerate(groups):
+        picked = [t for t, c in zip(times, chosen[offsets[g] : offsets[g + 1]], strict=True) if c]
+        want = ref.periodicity(picked, tolerance)
+        assert same(got[g, 0], want[0]) and same(got[g, 1], want[1]), (picked, got[g], want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-50, 50), min_size=1, max_size=300), st.data())
+def test_select_kth_puts_the_kth_smallest_in_place(values, data) -> None:
+    k = data.draw(st.integers(0, len(values) - 1))
+    a = np.array(values, dtype=np.int64)
+    kernels.select_kth(a, k)
+    assert sorted(a.tolist()) == sorted(values)  # a permutation
+    assert a[k] == sorted(values)[k]
+    assert a[:k].max(initial=a[k]) <= a[k] <= a[k + 1 :].min(initial=a[k])
+
+
 def test_periodicity_of_a_clockwork_poster() -> None:
     times = [T0 + i * 3_600_000_000 + (i % 3) * 1_000_000 for i in range(20)]
     offsets, ts = as_csr([times])
