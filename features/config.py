@@ -54,6 +54,11 @@ class GraphConfig:
     ring_burst_share: float = 0.8  # registration burst: this share of the members was created
     ring_burst_hours: float = 24.0  # within this many hours
     ring_max_verified_share: float = 0.2  # candidates with more verified members are organisations
+    # established accounts: more accounts outside every candidate component (so not bought
+    # follows from farms) follow or interact with them than with this share of the base
+    ring_audience_quantile: float = 0.8
+    ring_max_established_share: float = 0.5  # a candidate whose only fabrication evidence is
+    # a registration burst is an organisation, not a ring, when this share is established
     ring_example_targets: int = 5  # lockstep targets listed as evidence per ring
     ring_max_identifiers: int = 25  # shared identifiers listed as evidence per ring (most shared)
 

@@ -17,8 +17,10 @@ from features.graph.build import IDENTIFIERS, LINK_KINDS, Graphs
 #: Kinds of binding, in output order: shared identifiers, identity relations, lockstep on
 #: anything, and "engagement" (lockstep aimed at accounts: bought follows and likes).
 KINDS = (*LINK_KINDS, "engagement")
-#: Kinds of fabrication evidence, one of which a ring needs (see `accept`).
+#: Kinds of fabrication evidence, one of which a ring needs (see `accept`): shared payment
+#: instruments and engagement lockstep are strong; a registration burst alone is weak.
 FABRICATION = ("instrument", "engagement", "burst")
+STRONG_FABRICATION = ("instrument", "engagement")
 UNKNOWN_TIME = np.iinfo(np.int64).min
 
 
@@ -28,6 +30,28 @@ class Profiles:
 
     created_us: np.ndarray  # int64 creation time, UNKNOWN_TIME when unknown
     verified: np.ndarray  # bool
+    established: np.ndarray  # bool: an independent audience (see `established_accounts`)
+
+
+def independent_audience(graphs: Graphs, labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Per account: distinct accounts with an explicit relation towards it (follows,
+    interacts, ...) that are not in any candidate component of `min_size` or more accounts.
+    Relations from candidate groups (bought follows and likes from farms, colleagues) do not
+    count, so a group cannot vouch for itself."""
+    n = graphs.n
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    bound = np.bincount(labels, minlength=n)[labels] >= min_size
+    src, dst, _ = graphs.directed.edges()  # one entry per (src, dst): relations are merged
+    return np.bincount(dst[~bound[src]], minlength=n).astype(np.int64)
+
+
+def established_accounts(audience: np.ndarray, quantile: float) -> np.ndarray:
+    """Accounts whose independent audience is larger than that of `quantile` of the base
+    (none when nobody has one)."""
+    if audience.size == 0:
+        return np.zeros(0, dtype=bool)
+    return audience > max(float(np.quantile(audience, quantile)), 0.0)
 
 
 def membership_frame(found: list[dict]) -> pl.DataFrame:
@@ -138,22 +162,45 @@ def ring_evidence(
                 "first_seen": first[i],
                 "creation_span_h": span,
                 "verified_share": float(profiles.verified[accounts].mean()),
+                "established_share": float(profiles.established[accounts].mean()),
             }
         )
     return out
 
 
+def fabricated(ring: dict, config: GraphConfig) -> bool:
+    """Whether a candidate shows fabrication: shared payment instruments or lockstep
+    engagement aimed at accounts (strong), or a registration burst of accounts without an
+    audience of their own. Colleagues are often registered together too (a newsroom sharing
+    desk devices), so a burst counts only while fewer than `ring_max_established_share` of
+    the members are established (followed by many accounts outside every candidate group)."""
+    if any(kind in STRONG_FABRICATION for kind in ring["kinds"]):
+        return True
+    return "burst" in ring["kinds"] and (
+        ring["established_share"] < config.ring_max_established_share
+    )
+
+
 def accept(ring: dict, config: GraphConfig) -> bool:
     """Whether a candidate is a ring. Shared infrastructure and lockstep put accounts in one
-    candidate; to be a ring the candidate must also show fabrication (shared payment
-    instruments, lockstep engagement aimed at accounts, or a registration burst), be big and
-    dense enough, and not be a verified organisation (verified share below the cap)."""
+    candidate; to be a ring the candidate must also show fabrication (`fabricated`), be big
+    and dense enough, and not be a verified organisation (verified share below the cap)."""
     return (
         len(ring["accounts"]) >= config.ring_min_size
         and ring["score"] >= config.ring_min_density
-        and any(kind in FABRICATION for kind in ring["kinds"])
+        and fabricated(ring, config)
         and ring["verified_share"] < config.ring_max_verified_share
     )
 
 
-__all__ = ["FABRICATION", "IDENTIFIERS", "KINDS", "Profiles", "accept", "ring_evidence"]
+__all__ = [
+    "FABRICATION",
+    "IDENTIFIERS",
+    "KINDS",
+    "STRONG_FABRICATION",
+    "Profiles",
+    "accept",
+    "established_accounts",
+    "independent_audience",
+    "ring_evidence",
+]

@@ -12,8 +12,9 @@
 3. Rings: a later block joins an earlier block's ring when most of its binding weight lands
    on that ring (`peeling.merge_blocks`); a ring's score is the density g of its first block.
 4. Verdict (`features.graph.evidence.accept`): a candidate is reported as a ring only when it
-   is big enough, shows fabrication (shared instruments, engagement lockstep or a
-   registration burst) and is not a verified organisation.
+   is big enough, shows fabrication (shared instruments or engagement lockstep; or a
+   registration burst of accounts without an independent audience) and is not a verified
+   organisation.
 
 Everything is deterministic: components are numbered by their smallest account, peeling
 breaks ties by node index, and ring ids are ranks by (score desc, smallest member id).
@@ -30,7 +31,14 @@ from features.config import GraphConfig
 from features.contract import Dataset
 from features.graph import csr, kernels, peeling
 from features.graph.build import Graphs
-from features.graph.evidence import UNKNOWN_TIME, Profiles, accept, ring_evidence
+from features.graph.evidence import (
+    UNKNOWN_TIME,
+    Profiles,
+    accept,
+    established_accounts,
+    independent_audience,
+    ring_evidence,
+)
 
 RING_SCHEMA = {
     "ring_id": pl.String,  # R000001 = the densest ring
@@ -164,13 +172,18 @@ def peel_components(graphs: Graphs, labels: np.ndarray, config: GraphConfig) -> 
     return found
 
 
-def profiles(ds: Dataset) -> Profiles:
-    """Creation times and verified flags in node order."""
+def profiles(ds: Dataset, graphs: Graphs, labels: np.ndarray, config: GraphConfig) -> Profiles:
+    """Creation times, verified flags and established accounts (an independent audience
+    above `ring_audience_quantile` of the base; candidate components as in `labels`), in
+    node order."""
     accounts = ds.accounts.sort("account_id")
     created = accounts["created_at"].dt.epoch("us").fill_null(UNKNOWN_TIME)
     verified = accounts["verified"].fill_null(False)
+    audience = independent_audience(graphs, labels, config.ring_min_size)
     return Profiles(
-        created.to_numpy().astype(np.int64), np.asarray(verified.to_numpy(), dtype=bool)
+        created.to_numpy().astype(np.int64),
+        np.asarray(verified.to_numpy(), dtype=bool),
+        established_accounts(audience, config.ring_audience_quantile),
     )
 
 
@@ -238,5 +251,6 @@ def empty(schema: dict) -> pl.DataFrame:
 def find_rings(ds: Dataset, graphs: Graphs, config: GraphConfig) -> Rings:
     """Rings of `ds` (see the module doc for the method and the verdict)."""
     labels = components(graphs, config)
-    blocks = find_blocks(graphs, labels, profiles(ds), config) if graphs.n else []
+    facts = profiles(ds, graphs, labels, config)
+    blocks = find_blocks(graphs, labels, facts, config) if graphs.n else []
     return ring_frames(ds, graphs, [b for b in blocks if b["ring"]], labels)

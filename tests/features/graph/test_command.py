@@ -18,8 +18,8 @@ def data(tmp_path_factory) -> Path:
     """The hand-made ring world as a data folder, with a truth file."""
     folder = tmp_path_factory.mktemp("world")
     ds = ring_world()
-    for name in ("accounts", "events"):
-        getattr(ds, name).write_parquet(folder / f"{name}.parquet")
+    ds.accounts.write_parquet(folder / "accounts.parquet")
+    ds.events.lazy().collect().write_parquet(folder / "events.parquet")  # lazy or not
     ids = ds.accounts["account_id"]
     ring = (
         pl.when(ids.str.starts_with("f"))
