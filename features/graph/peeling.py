@@ -126,6 +126,45 @@ def _peel_subset(
 
 
 @njit(cache=True, nogil=True)
+def _group_members(labels: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(group_ptr, members): the nodes u with labels[u] == c, ascending, are
+    members[group_ptr[c]:group_ptr[c+1]]; nodes labelled -1 are left out (counting sort)."""
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for u in range(labels.shape[0]):
+        if labels[u] >= 0:
+            counts[labels[u] + 1] += 1
+    group_ptr = np.cumsum(counts)
+    members = np.empty(group_ptr[n_groups], dtype=np.int64)
+    fill = group_ptr[:-1].copy()
+    for u in range(labels.shape[0]):
+        c = labels[u]
+        if c >= 0:
+            members[fill[c]] = u
+            fill[c] += 1
+    return group_ptr, members
+
+
+@njit(cache=True, nogil=True)
+def _peel_nodes(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    prior: np.ndarray,
+    nodes: np.ndarray,
+    local: np.ndarray,
+    order: np.ndarray,
+) -> tuple[int, float]:
+    """`_peel_subset` on the subgraph induced by `nodes`; `local` (all -1) is the scratch
+    map from node to position and is all -1 again afterwards."""
+    for i in range(nodes.shape[0]):
+        local[nodes[i]] = i
+    result = _peel_subset(indptr, indices, weights, prior, nodes, local, order)
+    for i in range(nodes.shape[0]):
+        local[nodes[i]] = -1
+    return result
+
+
+@njit(cache=True, nogil=True)
 def peel_groups(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -146,32 +185,16 @@ def peel_groups(
     order[group_ptr[c]:group_ptr[c+1]] and its densest set is the part after its first
     best_removed[c] entries."""
     n = indptr.shape[0] - 1
-    counts = np.zeros(n_groups + 1, dtype=np.int64)
-    for u in range(n):
-        if labels[u] >= 0:
-            counts[labels[u] + 1] += 1
-    group_ptr = np.cumsum(counts)
-    members = np.empty(group_ptr[n_groups], dtype=np.int64)
-    fill = group_ptr[:-1].copy()
-    for u in range(n):
-        c = labels[u]
-        if c >= 0:
-            members[fill[c]] = u
-            fill[c] += 1
+    group_ptr, members = _group_members(labels, n_groups)
     local = np.full(n, -1, dtype=np.int64)
     order = np.empty(group_ptr[n_groups], dtype=np.int64)
     best_removed = np.zeros(n_groups, dtype=np.int64)
     best_g = np.zeros(n_groups)
     for c in range(n_groups):
         lo, hi = group_ptr[c], group_ptr[c + 1]
-        nodes = members[lo:hi]
-        for i in range(hi - lo):
-            local[nodes[i]] = i
-        best_removed[c], best_g[c] = _peel_subset(
-            indptr, indices, weights, prior, nodes, local, order[lo:hi]
+        best_removed[c], best_g[c] = _peel_nodes(
+            indptr, indices, weights, prior, members[lo:hi], local, order[lo:hi]
         )
-        for i in range(hi - lo):
-            local[nodes[i]] = -1
     return order, group_ptr, best_removed, best_g
 
 
@@ -207,18 +230,7 @@ def peel_blocks(
     Returns (block_ptr, block_nodes, block_g, block_group): block b is
     block_nodes[block_ptr[b]:block_ptr[b+1]] (sorted), with density block_g[b]."""
     n = indptr.shape[0] - 1
-    counts = np.zeros(n_groups + 1, dtype=np.int64)
-    for u in range(n):
-        if labels[u] >= 0:
-            counts[labels[u] + 1] += 1
-    group_ptr = np.cumsum(counts)
-    members = np.empty(group_ptr[n_groups], dtype=np.int64)
-    fill = group_ptr[:-1].copy()
-    for u in range(n):
-        c = labels[u]
-        if c >= 0:
-            members[fill[c]] = u
-            fill[c] += 1
+    group_ptr, members = _group_members(labels, n_groups)
     local = np.full(n, -1, dtype=np.int64)
     retired = np.zeros(n, dtype=np.bool_)
     out_nodes = np.empty(max(group_ptr[n_groups], 16), dtype=np.int64)
@@ -242,14 +254,8 @@ def peel_blocks(
                     nodes[size] = u
                     size += 1
             nodes = nodes[:size]
-            for i in range(size):
-                local[nodes[i]] = i
             order = np.empty(size, dtype=np.int64)
-            best_removed, best_g = _peel_subset(
-                indptr, indices, weights, prior, nodes, local, order
-            )
-            for i in range(size):
-                local[nodes[i]] = -1
+            best_removed, best_g = _peel_nodes(indptr, indices, weights, prior, nodes, local, order)
             block = np.sort(order[best_removed:])
             rows_in_block = 0
             for u in block:
