@@ -23,7 +23,7 @@ from detection.diff import change_counts, diff_lists, previous_run
 from detection.manifest import Timings, build_manifest, write_manifest
 from detection.reasons import REASONS, flatten_reasons, top_reasons
 from detection.report import ReportInputs, drawn_rings, render_report
-from detection.ringlist import ring_links, rings_among
+from detection.ringlist import IDENTIFIER_KINDS, ring_links, rings_among
 from detection.score import Model, rank_scores, score_chunks
 
 Say = Callable[[str], None]
@@ -89,14 +89,23 @@ def csv_view(candidates: pl.DataFrame, n_reasons: int) -> pl.DataFrame:
 
 
 def links_for(
-    rings: pl.DataFrame, events: pl.DataFrame | None, edges: pl.DataFrame | None, limit: int
+    rings: pl.DataFrame,
+    events: pl.LazyFrame | pl.DataFrame | None,
+    edges: pl.DataFrame | None,
+    limit: int,
 ) -> dict[str, pl.DataFrame]:
-    """The drawing links of each ring, reading the (large) events table once."""
+    """The drawing links of each ring, reading the (large) events table once: only the drawn
+    members' rows and the identifier and target columns."""
     if events is None or rings.height == 0:
         return {}
     members = sorted({m for ms in rings["members"].to_list() for m in ms[:limit]})
     inside = pl.Series(members, dtype=pl.String).implode()
-    events = events.filter(pl.col("account_id").is_in(inside))
+    events = (
+        events.lazy()
+        .filter(pl.col("account_id").is_in(inside))
+        .select("account_id", "target_id", *IDENTIFIER_KINDS)
+        .collect()
+    )
     if edges is None:
         edges = pl.DataFrame(schema={"src": pl.String, "dst": pl.String, "relation": pl.String})
     edges = edges.filter(pl.col("src").is_in(inside))
@@ -149,7 +158,7 @@ def score_base(
     config: ScoreConfig | None = None,
     membership: pl.DataFrame | None = None,
     rings: pl.DataFrame | None = None,
-    events: pl.DataFrame | None = None,
+    events: pl.LazyFrame | pl.DataFrame | None = None,
     edges: pl.DataFrame | None = None,
     inputs: dict | None = None,
     overwrite: bool = False,

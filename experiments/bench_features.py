@@ -6,10 +6,13 @@ For each size: simulate the world once (cached under --work), then time
 `build_behaviour_features` in a fresh process (so peak memory is the build's own) and report
 events per second and peak RSS; then time the numba kernels against their plain-Python twins
 on the same events (a sample of accounts) and report the speed ratio and the largest
-difference between the two. Modes: `memory` hands the builder the fully loaded Dataset (what
-`ringwatch features` does); `lazy` hands it `pl.scan_parquet` of the events, which it reads
-once in slices into per-bucket temporary files. `auto` (the default) times both up to 200,000
-accounts and only `lazy` above, where the loaded Dataset alone would not fit in 8 GiB.
+difference between the two. Modes: `dataset` hands the builder the Dataset of
+`features.load.load_dataset` (what `ringwatch features` does: events stay a checked, cut scan
+of the Parquet parts, and the load includes the validation pass); `lazy` hands it a bare
+`pl.scan_parquet` of the events; `memory` collects the Dataset's events into memory first.
+Both lazy sources are read once, in batches, into per-bucket temporary files. `auto` (the
+default) times `lazy` and `dataset` at every size and `memory` up to 200,000 accounts, above
+which the events alone would not fit in 8 GiB.
 """
 
 from __future__ import annotations
@@ -61,15 +64,17 @@ def run_one(world: Path, mode: str, buckets: int) -> dict:
     config = BehaviourConfig(n_buckets=buckets)
     with PeakRss() as rss:
         started = time.perf_counter()
-        if mode == "memory":
-            ds = load_dataset(world)
-            accounts, events, as_of = ds.accounts, ds.events, ds.as_of
-            n_events = events.height
-        else:
+        if mode == "lazy":
             accounts = pl.read_parquet(world / "accounts.parquet")
             events = pl.scan_parquet(events_path(world))
             as_of = events.select(pl.col("ts").max()).collect().item()
             n_events = events.select(pl.len()).collect().item()
+        else:
+            ds = load_dataset(world)
+            accounts, events, as_of = ds.accounts, ds.events, ds.as_of
+            n_events = ds.n_events
+            if mode == "memory":
+                events = events.collect()
         loaded = time.perf_counter()
         rss_loaded = rss.process.memory_info().rss
         table = build_behaviour_features(accounts, events, as_of, config)
@@ -206,7 +211,7 @@ def kernel_ratios(world: Path, n_accounts: int) -> list[dict]:
 def report(size: int, builds: list[dict], ratios: list[dict]) -> None:
     """Print one world's figures."""
     for b in builds:
-        print(f"{size:>9,} accounts  {b['mode']:<6}  {b['events']:>11,} events  "
+        print(f"{size:>9,} accounts  {b['mode']:<7}  {b['events']:>11,} events  "
               f"{b['buckets']} bucket(s)  "
               f"load {b['load_s']:6.1f} s  build {b['build_s']:6.1f} s  "
               f"{b['events_per_s'] / 1e6:5.2f} M events/s  "
@@ -221,13 +226,13 @@ def report(size: int, builds: list[dict], ratios: list[dict]) -> None:
 
 def modes_for(mode: str, accounts: int) -> list[str]:
     """The build modes to time: `auto` skips `memory` above MEMORY_MODE_MAX accounts, where the
-    fully loaded Dataset alone (about 11 GiB at 1 M accounts) would not fit the 8 GiB budget."""
+    events collected into memory (about 11 GiB at 1 M accounts) would not fit the 8 GiB budget."""
     if mode == "auto":
         if accounts > MEMORY_MODE_MAX:
-            print(f"{accounts:,} accounts: lazy mode only (the loaded Dataset would not fit)")
-            return ["lazy"]
-        return ["lazy", "memory"]
-    return ["lazy", "memory"] if mode == "both" else [mode]
+            print(f"{accounts:,} accounts: no memory mode (the events would not fit)")
+            return ["lazy", "dataset"]
+        return ["lazy", "dataset", "memory"]
+    return ["lazy", "dataset", "memory"] if mode == "all" else [mode]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -235,7 +240,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/ringwatch-bench-features"))
-    parser.add_argument("--mode", choices=["auto", "lazy", "memory", "both"], default="auto")
+    parser.add_argument(
+        "--mode", choices=["auto", "lazy", "dataset", "memory", "all"], default="auto"
+    )
     parser.add_argument("--buckets", type=int, default=0, help="0 = automatic")
     parser.add_argument("--reference-accounts", type=int, default=5_000)
     parser.add_argument("--skip-build", action="store_true", help="only time the kernels")

@@ -323,7 +323,7 @@ def run_stage(accounts: int, work: Path) -> list[tuple[str, float, float]]:
     config = GraphConfig()
     seconds, _, ds = measure(lambda: load_dataset(folder))
     print(
-        f"world: {ds.accounts.height:,} accounts, {ds.events.height:,} events, "
+        f"world: {ds.accounts.height:,} accounts, {ds.n_events:,} events, "
         f"{ds.edges.height:,} edges (loaded in {seconds:.0f} s, not part of the stage)"
     )
     rng = np.random.default_rng(0)

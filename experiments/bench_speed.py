@@ -31,7 +31,7 @@ def _simulate(work: Path, accounts: int) -> int:
 def _load(work: Path, accounts: int) -> int:
     from features.load import load_dataset
 
-    return load_dataset(work / "data").events.height
+    return load_dataset(work / "data").n_events
 
 
 def _behaviour(work: Path, accounts: int) -> int:
@@ -43,7 +43,7 @@ def _behaviour(work: Path, accounts: int) -> int:
     frame = build_behaviour_features(ds.accounts, ds.events, ds.as_of)
     frame.write_parquet(work / "behaviour.parquet")
     _mark(work, "behaviour", time.perf_counter() - start)
-    return ds.events.height
+    return ds.n_events
 
 
 def _graph(work: Path, accounts: int) -> int:

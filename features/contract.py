@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -123,14 +124,28 @@ class Dataset:
     nulls, absent tables empty), so later stages never branch on what the input held.
     `attributes` names the extra numeric/boolean columns of `accounts`. `labels` holds one row
     per account (its latest decision, the training target); `label_history` every decision.
+
+    `events`, the one table that grows with activity (billions of rows), is a LazyFrame: a
+    scan of the stored files, typed and cut, that each stage reads (only the columns it needs)
+    in a streaming query. An in-memory DataFrame given here (tests, small bases) is held as
+    its lazy view.
     """
 
     source: Path
     as_of: datetime
     accounts: pl.DataFrame
-    events: pl.DataFrame
+    events: pl.LazyFrame
     edges: pl.DataFrame
     labels: pl.DataFrame
     attributes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     label_history: pl.DataFrame | None = None  # every label row (labels holds the latest)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.events, pl.DataFrame):
+            object.__setattr__(self, "events", self.events.lazy())
+
+    @cached_property
+    def n_events(self) -> int:
+        """Rows of `events` (one streaming count, remembered)."""
+        return self.events.select(pl.len()).collect().item()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 
-from features.contract import ACCOUNTS, EDGES, EVENTS, LABELS, TABLES, TS, Dataset, Table
+from features.contract import ACCOUNTS, EDGES, EVENTS, LABELS, TS, Dataset, Table
 from features.errors import ContractError, UserError
 from features.parse import conform
 from features.rules import check_rules
+from features.scan import ScannedEvents, is_known, scan_events
 from features.tables import find_table, read_table
 
 #: Share of rows of a table that may reference unknown accounts before it is an error.
@@ -60,6 +63,24 @@ def split_attributes(
     return accounts.drop(dropped), tuple(kept), warnings
 
 
+def unknown_references(
+    count: int, rows: int, file: str, column: str, examples: Callable[[], list]
+) -> list[str]:
+    """Rows referencing unknown accounts: a warning up to 1 % of rows, an error above."""
+    if count == 0:
+        return []
+    share = count / rows
+    problem = f"{count} rows ({share:.1%}) reference accounts not in the accounts table"
+    if share > MAX_UNKNOWN_SHARE:
+        raise ContractError(file, problem, column, examples())
+    return [f"{file}: column '{column}': {problem}; those rows are dropped"]
+
+
+def first_distinct(values: pl.Series) -> list:
+    """The first few distinct values, in order."""
+    return values.unique(maintain_order=True).head(5).to_list()
+
+
 def drop_unknown_references(
     frame: pl.DataFrame, table: str, file: str, known: pl.Series
 ) -> tuple[pl.DataFrame, list[str]]:
@@ -67,16 +88,11 @@ def drop_unknown_references(
     warnings: list[str] = []
     for column in REFERENCES[table]:
         unknown = ~frame[column].is_in(known.implode())
-        count = int(unknown.sum())
-        if count == 0:
-            continue
-        examples = frame.filter(unknown)[column].unique(maintain_order=True).head(5).to_list()
-        share = count / frame.height
-        problem = f"{count} rows ({share:.1%}) reference accounts not in the accounts table"
-        if share > MAX_UNKNOWN_SHARE:
-            raise ContractError(file, problem, column, examples)
-        warnings.append(f"{file}: column '{column}': {problem}; those rows are dropped")
-        frame = frame.filter(~unknown)
+        offending = frame.filter(unknown)[column]
+        examples = partial(first_distinct, offending)
+        warnings += unknown_references(offending.len(), frame.height, file, column, examples)
+        if offending.len():
+            frame = frame.filter(~unknown)
     return frame, warnings
 
 
@@ -97,14 +113,28 @@ def labels_known_at(ds: Dataset) -> pl.DataFrame:
     return latest_labels(cut_at(history, "labelled_at", ds.as_of))
 
 
-def default_as_of(events: pl.DataFrame, edges: pl.DataFrame, accounts: pl.DataFrame) -> datetime:
+def latest(frame: pl.DataFrame | pl.LazyFrame, column: str) -> datetime | None:
+    """The largest value of a time column (None when it has none)."""
+    return frame.lazy().select(pl.col(column).max()).collect().item()
+
+
+def first_time(times: Iterable[datetime | None]) -> datetime:
+    """The first of `times` that is known, else today (00:00 UTC)."""
+    for moment in times:
+        if moment is not None:
+            return moment
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def default_as_of(
+    events: pl.DataFrame | pl.LazyFrame, edges: pl.DataFrame, accounts: pl.DataFrame
+) -> datetime:
     """The latest thing the data saw: last event, else last edge, else last account creation;
     data with no timestamps at all (e.g. static public datasets) is taken as of today."""
-    for series in (events["ts"], edges["ts"], accounts["created_at"]):
-        latest = series.max()
-        if latest is not None:
-            return latest
-    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    found = (
+        latest(frame, c) for frame, c in ((events, "ts"), (edges, "ts"), (accounts, "created_at"))
+    )
+    return first_time(found)
 
 
 def normalise_as_of(as_of: datetime) -> datetime:
@@ -117,16 +147,36 @@ def cut_at(frame: pl.DataFrame, column: str, as_of: datetime) -> pl.DataFrame:
     return frame.filter(pl.col(column).is_null() | (pl.col(column) <= pl.lit(as_of, dtype=TS)))
 
 
+def events_at(
+    scanned: ScannedEvents | None, cut: datetime, accounts: pl.DataFrame, alive: pl.DataFrame
+) -> pl.LazyFrame:
+    """The events up to the snapshot of accounts alive at it, as a lazy scan (rows of unknown
+    accounts and of accounts created after the snapshot are left out)."""
+    if scanned is None:
+        return empty_table(EVENTS).lazy()
+    frame = scanned.frame.filter(pl.col("ts").is_null() | (pl.col("ts") <= pl.lit(cut, dtype=TS)))
+    if scanned.unknown or alive.height < accounts.height:  # else every account is alive
+        frame = frame.filter(is_known(alive["account_id"]))
+    return frame
+
+
 def load_dataset(path: Path, as_of: datetime | None = None) -> Dataset:
-    """Read, type, check and snapshot-cut the account base in `path`."""
+    """Read, type, check and snapshot-cut the account base in `path` (events stay a scan)."""
     folder = Path(path)
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder holding the input tables")
-    frames = {t.name: read_conformed(folder, t) for t in TABLES}
     accounts_file = str(find_table(folder, "accounts"))
-    accounts, attributes, warnings = split_attributes(frames["accounts"], accounts_file)
+    conformed = read_conformed(folder, ACCOUNTS)
+    scanned = scan_events(folder, conformed["account_id"])
+    frames = {t.name: read_conformed(folder, t) for t in (EDGES, LABELS)}
+    accounts, attributes, warnings = split_attributes(conformed, accounts_file)
+    if scanned is not None:
+        examples = partial(scanned.unknown_examples, accounts["account_id"])
+        warnings += unknown_references(
+            scanned.unknown, scanned.rows, scanned.file, "account_id", examples
+        )
     tables = {}
-    for table in (EVENTS, EDGES, LABELS):
+    for table in (EDGES, LABELS):
         frame = frames[table.name]
         if frame is None:
             tables[table.name] = empty_table(table)
@@ -135,20 +185,18 @@ def load_dataset(path: Path, as_of: datetime | None = None) -> Dataset:
         frame, dropped = drop_unknown_references(frame, table.name, file, accounts["account_id"])
         warnings += dropped
         tables[table.name] = frame.select(list(table.schema))
-    cut = (
-        normalise_as_of(as_of)
-        if as_of
-        else default_as_of(tables["events"], tables["edges"], accounts)
-    )
-    accounts = cut_at(accounts, "created_at", cut).sort("account_id")
-    alive = accounts["account_id"].implode()
+    last_event = scanned.latest if scanned is not None else None
+    found = (last_event, latest(tables["edges"], "ts"), latest(accounts, "created_at"))
+    cut = normalise_as_of(as_of) if as_of else first_time(found)
+    alive = cut_at(accounts, "created_at", cut).sort("account_id")
+    alive_ids = alive["account_id"].implode()
     return Dataset(
         source=folder,
         as_of=cut,
-        accounts=accounts,
-        events=cut_at(tables["events"], "ts", cut).filter(pl.col("account_id").is_in(alive)),
+        accounts=alive,
+        events=events_at(scanned, cut, accounts, alive),
         edges=cut_at(tables["edges"], "ts", cut).filter(
-            pl.col("src").is_in(alive) & pl.col("dst").is_in(alive)
+            pl.col("src").is_in(alive_ids) & pl.col("dst").is_in(alive_ids)
         ),
         labels=latest_labels(tables["labels"]),
         label_history=tables["labels"],

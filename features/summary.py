@@ -11,9 +11,32 @@ from rich.table import Table as RichTable
 from features.contract import Dataset
 
 
+def event_summary(events: pl.LazyFrame) -> dict[str, Any]:
+    """Rows, time range, accounts with events and rows per action, from streaming aggregates."""
+    totals, actions = pl.collect_all(
+        [
+            events.select(
+                rows=pl.len(),
+                first=pl.col("ts").min(),
+                last=pl.col("ts").max(),
+                accounts=pl.col("account_id").n_unique(),
+            ),
+            events.group_by("action").len().sort("action"),
+        ]
+    )
+    row = totals.row(0, named=True)
+    return {
+        "rows": row["rows"],
+        "events_from": row["first"].isoformat() if row["rows"] else None,
+        "events_to": row["last"].isoformat() if row["rows"] else None,
+        "accounts_with_events": row["accounts"] if row["rows"] else 0,
+        "actions": dict(actions.rows()),
+    }
+
+
 def summarise(ds: Dataset) -> dict[str, Any]:
     """Rows per table, time range, accounts with events, labels by reason."""
-    events = ds.events
+    events = event_summary(ds.events)
     labels = ds.labels
     by_reason = (
         labels.group_by("reason", "label").len().sort("reason", "label", nulls_last=True).rows()
@@ -23,14 +46,14 @@ def summarise(ds: Dataset) -> dict[str, Any]:
         "as_of": ds.as_of.isoformat(),
         "rows": {
             "accounts": ds.accounts.height,
-            "events": events.height,
+            "events": events["rows"],
             "edges": ds.edges.height,
             "labels": labels.height,
         },
-        "events_from": events["ts"].min().isoformat() if events.height else None,
-        "events_to": events["ts"].max().isoformat() if events.height else None,
-        "accounts_with_events": events["account_id"].n_unique() if events.height else 0,
-        "actions": dict(events.group_by("action").len().sort("action").rows()),
+        "events_from": events["events_from"],
+        "events_to": events["events_to"],
+        "accounts_with_events": events["accounts_with_events"],
+        "actions": events["actions"],
         "relations": dict(ds.edges.group_by("relation").len().sort("relation").rows()),
         "labels_by_reason": [
             {"reason": reason, "label": int(label), "accounts": n} for reason, label, n in by_reason

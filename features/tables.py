@@ -1,4 +1,5 @@
-"""Reading one input table from a data folder: Parquet file, CSV file or folder of Parquet parts."""
+"""Reading one input table from a data folder: Parquet file, CSV file or folder of Parquet parts,
+whole (`read_table`) or as a lazy scan (`scan_table`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ def part_files(path: Path) -> list[Path]:
     return parts
 
 
+def unreadable(path: Path, error: Exception) -> ContractError:
+    """The error for a file that is not a readable table, with the reader's first line."""
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+    return ContractError(str(path), f"cannot be read as a table: {first_line}")
+
+
 def read_table(path: Path) -> pl.DataFrame:
     """Read a table as stored; CSV columns come in as strings so that parsing errors are ours."""
     try:
@@ -41,5 +48,23 @@ def read_table(path: Path) -> pl.DataFrame:
     except UserError:
         raise
     except Exception as error:  # polars/pyarrow raise many kinds on unreadable files
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-        raise ContractError(str(path), f"cannot be read as a table: {first_line}") from None
+        raise unreadable(path, error) from None
+
+
+def scan_table(path: Path) -> pl.LazyFrame:
+    """A lazy scan of a table as stored (CSV columns as strings, like `read_table`); part files
+    are stacked in name order, their columns united (`diagonal_relaxed`)."""
+    try:
+        if path.is_dir():
+            parts = [pl.scan_parquet(p) for p in part_files(path)]
+            scan = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+        elif path.suffix == ".csv":
+            scan = pl.scan_csv(path, infer_schema=False, null_values=[""])
+        else:
+            scan = pl.scan_parquet(path)
+        scan.collect_schema()  # unreadable files fail here, with the file named
+        return scan
+    except UserError:
+        raise
+    except Exception as error:
+        raise unreadable(path, error) from None

@@ -56,7 +56,7 @@ def data_fingerprint(dataset: Dataset, given: dict[str, str] | None = None) -> d
         "data.source": str(dataset.source),
         "data.as_of": dataset.as_of.isoformat(),
         "data.accounts": str(dataset.accounts.height),
-        "data.events": str(dataset.events.height),
+        "data.events": str(dataset.n_events),
         "data.edges": str(dataset.edges.height),
         "data.labels": str(labels.height),
         "data.labels_bad": str(int((labels["label"] == 1).sum())),

@@ -132,8 +132,9 @@ def build_behaviour_features(
     """One row per account of `accounts` (sorted by account_id): account_id plus the numeric
     behavioural features of `features.behaviour.specs`, from events at or before `as_of`.
 
-    `events` may be a LazyFrame (e.g. `pl.scan_parquet`): with more than one bucket it is then
-    read once, in slices, into temporary per-bucket files, so memory holds one bucket at a time.
+    `events` may be a LazyFrame (the Dataset's scan, or `pl.scan_parquet`): with more than one
+    bucket it is then read once, in batches, into temporary per-bucket files, so memory holds
+    one bucket at a time.
     """
     moment = as_of_us(as_of)
     index = account_index(accounts)

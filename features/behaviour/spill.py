@@ -1,14 +1,15 @@
 """Reading the events one account-hash bucket at a time, in the normalised shape of `seam`.
 
 An in-memory events frame is filtered per bucket (a hash lookup of the bucket's accounts). A
-lazy source (e.g. `pl.scan_parquet` over a base larger than RAM) is read once, in row slices
-of `spill_chunk_events`: each slice is normalised and split by bucket into Arrow IPC files in
-a temporary folder, and each bucket is then read back alone. Memory holds one slice or one
+lazy source (e.g. the Dataset's scan of a base larger than RAM) is read once, in batches of
+`spill_chunk_events` rows: each batch is normalised and split by bucket into Arrow IPC files
+in a temporary folder, and each bucket is then read back alone. Memory holds one batch or one
 bucket at a time. (Polars' own partitioned sink buffered most of the input in memory here.)
 """
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +23,25 @@ from features.behaviour.seam import event_source, normalise
 def spill(
     events: pl.LazyFrame, as_of: int, members: pl.DataFrame, folder: Path, chunk: int
 ) -> None:
-    """Write the normalised events as `folder/bucket=<b>/<slice start>.ipc` files."""
-    total = events.select(pl.len()).collect().item()
-    for start in range(0, total, chunk):
-        part = normalise(event_source(events.slice(start, chunk), as_of), members).collect()
+    """Write the normalised events as `folder/bucket=<b>/<batch number>.ipc` files.
+
+    The snapshot-cut source streams by in batches of `chunk` rows (a scan with filters
+    cannot be sliced without re-reading it from the start); each batch is normalised on its
+    own (a streaming join with the members would buffer the whole input).
+    """
+    batches = itertools.count()
+
+    def write(batch: pl.DataFrame) -> None:
+        number = next(batches)
+        part = normalise(batch.lazy(), members).collect()
         for (bucket,), frame in part.partition_by(
             "bucket", as_dict=True, include_key=False
         ).items():
             target = folder / f"bucket={bucket}"
             target.mkdir(exist_ok=True)
-            frame.write_ipc(target / f"{start:014d}.ipc")
+            frame.write_ipc(target / f"{number:014d}.ipc")
+
+    event_source(events, as_of).sink_batches(write, chunk_size=chunk)
 
 
 def bucket_frames(

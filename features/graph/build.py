@@ -89,7 +89,7 @@ def relation_graphs(
     return combined, per_relation, csr.symmetrise(csr.add(binding)) if binding else csr.empty(n)
 
 
-def identifier_usage(events: pl.DataFrame, hashed: pl.DataFrame, kind: str) -> pl.DataFrame:
+def identifier_usage(events: pl.LazyFrame, hashed: pl.DataFrame, kind: str) -> pl.DataFrame:
     """Distinct (node, value) uses of one identifier kind, with the first time seen.
 
     Grouping runs on 64-bit hashes of the account id and the value (strings are slow to

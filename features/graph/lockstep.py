@@ -24,7 +24,7 @@ from features.graph.index import with_node
 COUNT_UNIT = float(2**20)
 
 
-def lockstep_acts(events: pl.DataFrame, hashed: pl.DataFrame, config: GraphConfig) -> pl.LazyFrame:
+def lockstep_acts(events: pl.LazyFrame, hashed: pl.DataFrame, config: GraphConfig) -> pl.LazyFrame:
     """(node, t, window) acts on the configured actions; t is a 64-bit hash of the target id
     (grouping on strings is slow; the hash never leaves this run)."""
     window_us = int(config.lockstep_window_s) * 1_000_000
@@ -40,7 +40,7 @@ def lockstep_acts(events: pl.DataFrame, hashed: pl.DataFrame, config: GraphConfi
 
 
 def lockstep_buckets(
-    events: pl.DataFrame, hashed: pl.DataFrame, config: GraphConfig
+    events: pl.LazyFrame, hashed: pl.DataFrame, config: GraphConfig
 ) -> pl.DataFrame:
     """Distinct acts in (target, window) buckets holding 2..cap accounts (a bigger bucket is a
     popular moment, not coordination), with the target's popularity (distinct accounts acting
@@ -90,7 +90,7 @@ def target_popularity(raw: pl.DataFrame, targets: pl.Series, n: int) -> pl.DataF
 
 
 def lockstep_graph(
-    buckets: pl.DataFrame, events: pl.DataFrame, n: int, config: GraphConfig
+    buckets: pl.DataFrame, events: pl.LazyFrame, n: int, config: GraphConfig
 ) -> tuple[CSR, pl.DataFrame, pl.DataFrame]:
     """Pairs of accounts that shared at least `lockstep_min_repeat` (target, window) buckets
     whose summed FRAUDAR weights 1/log(popularity + c) reach `lockstep_min_weight` (co-acting
@@ -133,7 +133,7 @@ def lockstep_graph(
     return graph, keys, incidence
 
 
-def target_names(events: pl.DataFrame, hashes: pl.Series) -> pl.DataFrame:
+def target_names(events: pl.LazyFrame, hashes: pl.Series) -> pl.DataFrame:
     """t (hash) -> target id string for the given target hashes."""
     wanted = hashes.implode()
     return (

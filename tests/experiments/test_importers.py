@@ -114,7 +114,8 @@ def test_bitcoin_ratings_become_edges_events_and_labels(tmp_path: Path) -> None:
     edges = ds.edges.sort("ts")
     assert edges["weight"].to_list() == [10.0, -10.0, -5.0, 2.0, 1.0]
     assert edges["ts"][0] == datetime(2011, 3, 13, 7, 6, 40, tzinfo=UTC)
-    actions = ds.events.group_by("account_id", "action").len().sort("account_id", "action")
+    events = ds.events.collect()
+    actions = events.group_by("account_id", "action").len().sort("account_id", "action")
     assert actions.rows() == [
         ("t00001", "rate", 2),
         ("t00001", "rating_received", 1),
@@ -124,7 +125,7 @@ def test_bitcoin_ratings_become_edges_events_and_labels(tmp_path: Path) -> None:
         ("t00003", "report_received", 2),
         ("t00004", "rate", 1),
     ]
-    received = ds.events.filter(pl.col("account_id") == "t00003", pl.col("action") != "rate")
+    received = events.filter(pl.col("account_id") == "t00003", pl.col("action") != "rate")
     assert sorted(received["amount"].to_list()) == [-10.0, -5.0]
     assert sorted(received["target_id"].to_list()) == ["t00001", "t00002"]
     first = ds.accounts.filter(pl.col("account_id") == "t00004")["created_at"][0]

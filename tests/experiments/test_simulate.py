@@ -79,7 +79,7 @@ def test_written_folder_reads_back_unchanged(world, tmp_path: Path) -> None:
     ds = load_dataset(tmp_path / "w")
     assert ds.warnings == ()
     assert ds.attributes == ("following", "profile_completeness")
-    assert ds.events.equals(world.events)
+    assert ds.events.collect().equals(world.events)
     assert ds.accounts.height == world.accounts.height
     assert ds.edges.height == world.edges.height
     assert pl.read_parquet(tmp_path / "w" / "truth.parquet").equals(world.truth)

@@ -69,11 +69,11 @@ def validate(folder: Path, *args: str):
 def test_every_storage_form_loads_the_same(tmp_path: Path, form: str) -> None:
     ds = load_dataset(write(world(), tmp_path / form, form))
     assert ds.accounts["account_id"].to_list() == ["a1", "a2", "a3", "a4"]
-    assert ds.events.schema["ts"] == pl.Datetime("us", "UTC")
+    assert ds.events.collect_schema()["ts"] == pl.Datetime("us", "UTC")
     assert ds.labels.schema["label"] == pl.Int8
     assert ds.attributes == ("completeness",)
     assert ds.as_of == datetime(2024, 2, 4, 10, tzinfo=UTC)
-    assert set(ds.events.columns) >= {"ip", "device", "instrument", "text"}
+    assert set(ds.events.collect_schema().names()) >= {"ip", "device", "instrument", "text"}
     result = validate(tmp_path / form)
     assert result.exit_code == 0, result.output
     assert "accounts" in result.output
@@ -82,7 +82,7 @@ def test_every_storage_form_loads_the_same(tmp_path: Path, form: str) -> None:
 def test_as_of_cuts_events_and_edges(tmp_path: Path) -> None:
     folder = write(world(), tmp_path / "w", "parquet")
     ds = load_dataset(folder, datetime(2024, 2, 2, 12))
-    assert ds.events.height == 2
+    assert ds.n_events == 2
     assert ds.as_of == datetime(2024, 2, 2, 12, tzinfo=UTC)
 
 
@@ -173,7 +173,7 @@ def test_few_unknown_references_warn_and_are_dropped(tmp_path: Path) -> None:
         }
     )
     ds = load_dataset(write(tables, tmp_path / "w", "parquet"))
-    assert ds.events.height == n - 1
+    assert ds.n_events == n - 1
     assert any("reference accounts not in the accounts table" in w for w in ds.warnings)
 
 
