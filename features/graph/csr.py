@@ -82,7 +82,7 @@ def from_edges(
     return _compress(n, src, dst, w, undirected, drop_self_loops, uniform)
 
 
-#: Packed-key builds hold (row << bits) | column in an int64: up to 2**31 nodes.
+#: Builds pack a column (and a row) into one int64: up to 2**31 nodes.
 MAX_PACKED_NODES = 2**31
 
 
@@ -98,7 +98,8 @@ def _compress(
     """Entries (and their mirror images when `both`) sorted by (row, column), duplicates
     summed. Equal weights (`uniform`; checked when None), the common case of unweighted
     relations: pack each entry into one int64 and sort with numpy, O(m log m) with no
-    per-row work. Otherwise bucket by row, then sort each row (`_bucket_sort_merge`)."""
+    per-row work. Otherwise bucket by row, then sort each row (`_bucket_sort_merge`).
+    Node ids must fit in 31 bits (both paths pack a column into the low 32 bits)."""
     if src.size == 0:
         return empty(n)
     src = src.astype(np.int64, copy=False)
@@ -106,7 +107,9 @@ def _compress(
     w = w.astype(np.float64, copy=False)
     if uniform is None:
         uniform = bool((w == w[0]).all())
-    if uniform and n <= MAX_PACKED_NODES:
+    if n > MAX_PACKED_NODES:
+        raise ValueError(f"graphs of more than {MAX_PACKED_NODES:,} nodes are not supported")
+    if uniform:
         bits = max(1, int(n - 1).bit_length())
         keys = _packed_keys(src, dst, bits, both, drop_loops)
         keys.sort()  # numpy's vectorised sort: far faster than sorting row by row
@@ -160,11 +163,21 @@ def _unpack_sorted(
     return indptr, indices[:out].copy(), weights[:out].copy()
 
 
+#: Rows are bucketed in blocks of about this many entries (a block's arrays fit in L2 cache).
+BLOCK_ENTRIES = 1 << 14
+#: Rows up to this long are sorted by insertion; longer ones by sorting packed keys.
+SHORT_ROW = 32
+
+
 @njit(cache=True, nogil=True)
-def _sort_row(indices: np.ndarray, weights: np.ndarray, lo: int, hi: int) -> None:
-    """Sort indices[lo:hi] (and weights alongside) in place: insertion sort for short rows,
-    argsort for long ones (the order of equal indices does not matter: they are summed)."""
-    if hi - lo <= 32:
+def _sort_row(
+    indices: np.ndarray, weights: np.ndarray, lo: int, hi: int, scratch: np.ndarray
+) -> None:
+    """Sort indices[lo:hi] (and weights alongside) in place: insertion sort for short rows;
+    for long ones, sort keys (index << 32 | position) and gather the weights through
+    `scratch` (at least hi - lo long). Equal indices are summed later, so order among them
+    does not matter."""
+    if hi - lo <= SHORT_ROW:
         for i in range(lo + 1, hi):
             key, w = indices[i], weights[i]
             j = i - 1
@@ -175,16 +188,25 @@ def _sort_row(indices: np.ndarray, weights: np.ndarray, lo: int, hi: int) -> Non
             indices[j + 1] = key
             weights[j + 1] = w
         return
-    order = np.argsort(indices[lo:hi])
-    indices[lo:hi] = indices[lo:hi][order]
-    weights[lo:hi] = weights[lo:hi][order]
+    keys = np.empty(hi - lo, dtype=np.int64)
+    for i in range(hi - lo):
+        keys[i] = (indices[lo + i] << 32) | i
+        scratch[i] = weights[lo + i]
+    keys = np.sort(keys)
+    for i in range(hi - lo):
+        indices[lo + i] = keys[i] >> 32
+        weights[lo + i] = scratch[keys[i] & 0xFFFFFFFF]
 
 
 @njit(cache=True, nogil=True)
 def _bucket_sort_merge(
     n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, both: bool, drop_loops: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counting sort by row, then per-row sort by column and duplicate merge (O(m log d))."""
+    """Bucket entries by row in two cache-friendly passes, then sort each row by column and
+    merge duplicates (O(m log d)). Pass A partitions the entries into blocks of consecutive
+    rows (few write streams, each sequential), pass B scatters each block's entries to their
+    rows inside the block (random writes, but within a cache-sized region); a one-pass
+    scatter to rows misses the cache on almost every write once the arrays outgrow it."""
     m = src.shape[0]
     indptr = np.zeros(n + 1, dtype=np.int64)
     for e in range(m):
@@ -193,28 +215,60 @@ def _bucket_sort_merge(
         indptr[src[e] + 1] += 1
         if both:
             indptr[dst[e] + 1] += 1
+    longest = 0
     for u in range(n):
+        longest = max(longest, indptr[u + 1])
         indptr[u + 1] += indptr[u]
-    fill = indptr[:-1].copy()
     total = indptr[n]
+    shift = 0  # blocks of 2**shift rows holding about BLOCK_ENTRIES entries on average
+    while (np.int64(2) << shift) <= n and (np.int64(2) << shift) * total <= BLOCK_ENTRIES * n:
+        shift += 1
+    n_blocks = ((n - 1) >> shift) + 1
+    block_ptr = np.empty(n_blocks + 1, dtype=np.int64)
+    for b in range(n_blocks + 1):
+        block_ptr[b] = indptr[min(n, b << shift)]
     indices = np.empty(total, dtype=np.int64)
     weights = np.empty(total, dtype=np.float64)
-    for e in range(m):
+    local = (np.int64(1) << shift) - 1
+    cursor = block_ptr[:-1].copy()
+    for e in range(m):  # pass A: (row within its block << 32 | column) into the row's block
         a, b = src[e], dst[e]
         if drop_loops and a == b:
             continue
-        indices[fill[a]] = b
-        weights[fill[a]] = w[e]
-        fill[a] += 1
+        c = cursor[a >> shift]
+        indices[c] = ((a & local) << 32) | b
+        weights[c] = w[e]
+        cursor[a >> shift] = c + 1
         if both:
-            indices[fill[b]] = a
-            weights[fill[b]] = w[e]
-            fill[b] += 1
+            c = cursor[b >> shift]
+            indices[c] = ((b & local) << 32) | a
+            weights[c] = w[e]
+            cursor[b >> shift] = c + 1
+    largest = 0
+    for b in range(n_blocks):
+        largest = max(largest, block_ptr[b + 1] - block_ptr[b])
+    keys = np.empty(largest, dtype=np.int64)
+    scratch = np.empty(max(largest, longest), dtype=np.float64)
+    fill = np.empty(np.int64(1) << shift, dtype=np.int64)
+    for b in range(n_blocks):  # pass B: each block's entries to their rows
+        lo, hi = block_ptr[b], block_ptr[b + 1]
+        for i in range(hi - lo):
+            keys[i] = indices[lo + i]
+            scratch[i] = weights[lo + i]
+        first_row = b << shift
+        for r in range(min(n, first_row + (np.int64(1) << shift)) - first_row):
+            fill[r] = indptr[first_row + r]
+        for i in range(hi - lo):
+            r = keys[i] >> 32
+            f = fill[r]
+            indices[f] = keys[i] & 0xFFFFFFFF
+            weights[f] = scratch[i]
+            fill[r] = f + 1
     out = 0
     start = 0
     for u in range(n):
         end = indptr[u + 1]
-        _sort_row(indices, weights, start, end)
+        _sort_row(indices, weights, start, end, scratch)
         first = out
         for i in range(start, end):
             if out > first and indices[out - 1] == indices[i]:

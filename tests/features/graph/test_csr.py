@@ -135,3 +135,27 @@ def test_both_build_paths_give_identical_arrays():
     np.testing.assert_array_equal(packed.indptr, bucketed.indptr)
     np.testing.assert_array_equal(packed.indices, bucketed.indices)
     np.testing.assert_array_equal(packed.weights, bucketed.weights)  # summed the same way
+
+
+@pytest.mark.parametrize("undirected", [True, False])
+def test_bucket_build_across_many_row_blocks_and_long_rows(undirected):
+    """Mixed weights on a skewed graph big enough for many row blocks and rows far longer
+    than the insertion-sort limit."""
+    rng = np.random.default_rng(3)
+    n, m = 3_000, 40_000
+    hubs = (rng.random(m) < 0.3) * rng.integers(0, 5, m)  # 30 % of edges touch 5 hubs
+    src = np.where(hubs > 0, hubs, rng.integers(0, n, m))
+    dst = rng.integers(0, n, m)
+    w = rng.choice([0.25, 0.5, 1.0, 2.0], m)
+    graph = csr.from_edges(n, src, dst, w, undirected=undirected)
+    assert graph.degree().max() > 10 * csr.SHORT_ROW
+    expected = reference_rows(n, src.tolist(), dst.tolist(), w.tolist(), undirected, True)
+    assert rows(graph) == expected
+    assert all(
+        np.all(np.diff(graph.indices[graph.indptr[u] : graph.indptr[u + 1]]) > 0) for u in range(n)
+    )
+
+
+def test_too_many_nodes_are_refused():
+    with pytest.raises(ValueError, match="not supported"):
+        csr.from_edges(2**31 + 1, [0], [1])
