@@ -41,6 +41,9 @@ class GraphConfig:
     trust_steps: int = 0  # SybilRank power-iteration steps; 0 = ceil(log2(accounts))
     # GADBench graph-tree aggregates: behaviour columns whose neighbour mean/max are taken
     neighbour_columns: tuple[str, ...] = ()  # empty = DEFAULT_NEIGHBOUR_COLUMNS (graph/specs.py)
+    # and the accounts table's own numbers (followers, verified and every attribute column)
+    # over explicit-relation neighbours: 4 columns per attribute (n x 4 floats each in memory)
+    neighbour_attributes: bool = True
     # rings: FRAUDAR peeling of candidate components, then acceptance of the dense cores
     fraudar_c: float = 5.0  # column weight 1 / log(accounts using the key + c) (FRAUDAR: 5; >= 1)
     ring_link_kinds: tuple[str, ...] = ("device", "instrument", "relation", "lockstep")  # links

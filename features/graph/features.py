@@ -17,7 +17,7 @@ from features.graph import csr, kernels
 from features.graph.build import IDENTIFIERS, Graphs
 from features.graph.csr import CSR
 from features.graph.rings import Rings, find_rings
-from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS
+from features.graph.specs import ACCOUNT_NUMBERS, DEFAULT_NEIGHBOUR_COLUMNS
 
 #: Graphs the graph-tree aggregates run over: explicit relations, and identity links.
 AGGREGATE_GRAPHS = ("rel", "link")
@@ -87,10 +87,19 @@ def neighbour_columns(behaviour: pl.DataFrame, config: GraphConfig) -> list[str]
     return [c for c in wanted if c in behaviour.columns]
 
 
+def attribute_columns(ds: Dataset, config: GraphConfig, taken: list[str]) -> list[str]:
+    """The accounts table's numbers aggregated over relation neighbours: followers, verified
+    and every attribute column (none when switched off; names in `taken` are skipped)."""
+    if not config.neighbour_attributes:
+        return []
+    return [c for c in (*ACCOUNT_NUMBERS, *ds.attributes) if c not in taken]
+
+
 def behaviour_matrix(
     behaviour: pl.DataFrame, account_ids: pl.Series, columns: list[str]
 ) -> np.ndarray:
-    """The chosen behaviour columns as an (n, k) float64 matrix in node order (NaN if absent)."""
+    """The chosen columns of a per-account frame as an (n, k) float64 matrix in node order
+    (NaN where absent)."""
     order = pl.DataFrame({"account_id": account_ids}).with_row_index("node")
     aligned = order.join(behaviour.select("account_id", *columns), on="account_id", how="left")
     aligned = aligned.sort("node")
@@ -117,8 +126,41 @@ def graph_tree(graph: CSR, name: str, values: np.ndarray, columns: list[str]) ->
     return out
 
 
+def weight_stats(edges: pl.DataFrame, account_ids: pl.Series, prefix: str) -> dict:
+    """Per account, over the edges it received (`in`) and gave (`out`): mean weight, and for
+    received edges the lowest weight and the share of negative weights (signed ratings, trust
+    or distrust). NaN without such edges; a missing weight counts as 1 (the contract default)."""
+    nodes = pl.DataFrame({"account_id": account_ids}).with_row_index("node")
+    weighted = edges.lazy().select("src", "dst", pl.col("weight").fill_null(1.0).cast(pl.Float64))
+    out: dict[str, np.ndarray] = {}
+    for side, key in (("in", "dst"), ("out", "src")):
+        stats = [pl.col("weight").mean().alias("mean"), (pl.col("weight") < 0).mean().alias("neg")]
+        if side == "in":
+            stats.append(pl.col("weight").min().alias("min"))
+        per = weighted.group_by(key).agg(stats).collect()
+        aligned = nodes.join(per, left_on="account_id", right_on=key, how="left").sort("node")
+        out[f"g_{prefix}_{side}_weight_mean"] = aligned["mean"].to_numpy().astype(np.float64)
+        out[f"g_{prefix}_{side}_negative_share"] = (
+            aligned["neg"].cast(pl.Float64).to_numpy().astype(np.float64)
+        )
+        if side == "in":
+            out[f"g_{prefix}_in_weight_min"] = aligned["min"].to_numpy().astype(np.float64)
+    return out
+
+
+def edge_weight_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
+    """`weight_stats` over all explicit relations together and per configured relation."""
+    edges = ds.edges.lazy().select("src", "dst", "relation", "weight").collect()
+    out = weight_stats(edges, graphs.account_ids, "rel")
+    for name in config.relations:
+        of = edges.filter(pl.col("relation") == name)
+        out.update(weight_stats(of, graphs.account_ids, name))
+    return out
+
+
 def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
-    """Explicit relations: in/out degree, per-relation degree, PageRank, cohesion, trust."""
+    """Explicit relations: in/out degree, per-relation degree, PageRank, cohesion, trust,
+    received and given edge weights."""
     directed, social = graphs.directed, graphs.social
     inverse = csr.transpose(directed)
     out = {
@@ -131,6 +173,7 @@ def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
     out["g_rel_pagerank"] = pagerank(directed, inverse, config)
     out.update(cohesion(social, "rel"))
     out["g_trust"] = trust(ds, graphs, config)
+    out.update(edge_weight_features(ds, graphs, config))
     return out
 
 
@@ -189,6 +232,10 @@ def build_graph_features(
     values = behaviour_matrix(behaviour, graphs.account_ids, chosen)
     for name, graph in zip(AGGREGATE_GRAPHS, (graphs.social, candidate), strict=True):
         columns.update(graph_tree(graph, name, values, chosen))
+    attributes = attribute_columns(ds, config, chosen)
+    if attributes:
+        numbers = behaviour_matrix(ds.accounts, graphs.account_ids, attributes)
+        columns.update(graph_tree(graphs.social, "rel", numbers, attributes))
     columns.update(ring_features(graphs, rings.membership))
     return as_frame(graphs.account_ids, columns)
 
@@ -196,7 +243,10 @@ def build_graph_features(
 def bad_neighbour_share(graphs: Graphs, known_bad: np.ndarray, known: np.ndarray) -> pl.DataFrame:
     """Label-derived features (training computes them out of fold): per graph, how many
     neighbours are known bad and their share among neighbours with a known label (NaN when
-    none is known). Arrays are in node order (accounts sorted by account_id)."""
+    none is known), then the mean and largest of the neighbours' shares (2 hops: on a
+    bipartite graph such as user - group - user, the bad share of the groups one is in).
+    Arrays are in node order (accounts sorted by account_id). A node's own label reaches it
+    over 2 hops, so it must be unknown here for the node's own row (training masks it)."""
     known = np.asarray(known, dtype=np.bool_)
     bad = np.asarray(known_bad, dtype=np.bool_) & known
     # column 0: bad among labelled neighbours (NaN when unlabelled); column 1: bad among all
@@ -207,4 +257,8 @@ def bad_neighbour_share(graphs: Graphs, known_bad: np.ndarray, known: np.ndarray
         count = np.nan_to_num(mean[:, 1]) * graph.degree()
         columns[f"g_{name}_bad_neighbours"] = np.rint(count).astype(np.int64)
         columns[f"g_{name}_bad_share"] = mean[:, 0]
+        share = np.ascontiguousarray(mean[:, :1])
+        mean2, max2 = kernels.neighbour_aggregate(graph.indptr, graph.indices, share, share)
+        columns[f"g_{name}_n2_mean_bad_share"] = mean2[:, 0]
+        columns[f"g_{name}_n2_max_bad_share"] = max2[:, 0]
     return as_frame(graphs.account_ids, columns)

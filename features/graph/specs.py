@@ -3,6 +3,8 @@ bad_neighbour_share (the label-derived ones, stage "label-derived")."""
 
 from __future__ import annotations
 
+import re
+
 from features.config import GraphConfig
 from features.registry import FeatureSpec
 
@@ -20,6 +22,10 @@ DEFAULT_NEIGHBOUR_COLUMNS = (
     "reports_per_post",
     "chargeback_rate",
 )
+
+#: Contract columns of the accounts table aggregated over relation neighbours, like every
+#: attribute column, when GraphConfig.neighbour_attributes is on.
+ACCOUNT_NUMBERS = ("followers", "verified")
 
 #: Graphs named in column names, with what they hold.
 GRAPH_TEXT = {
@@ -57,26 +63,52 @@ def cohesion_specs(name: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def aggregate_rows(graph: str, column: str) -> list[tuple[str, str, str]]:
+    """The four graph-tree aggregates of one column over one aggregate graph."""
+    where = AGGREGATE_TEXT[graph]
+    return [
+        (f"g_{graph}_n1_mean_{column}", f"mean '{column}' of {where} neighbours", ""),
+        (f"g_{graph}_n1_max_{column}", f"largest '{column}' among {where} neighbours", ""),
+        (
+            f"g_{graph}_n2_mean_{column}",
+            f"mean over {where} neighbours of their neighbours' mean '{column}' (2 hops)",
+            "",
+        ),
+        (
+            f"g_{graph}_n2_max_{column}",
+            f"largest '{column}' within 2 hops in the {where} graph",
+            "",
+        ),
+    ]
+
+
 def graph_tree_specs(columns: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """GADBench graph-tree aggregates of behaviour columns over both aggregate graphs."""
-    rows = []
-    for graph, where in AGGREGATE_TEXT.items():
-        for column in columns:
-            rows += [
-                (f"g_{graph}_n1_mean_{column}", f"mean '{column}' of {where} neighbours", ""),
-                (f"g_{graph}_n1_max_{column}", f"largest '{column}' among {where} neighbours", ""),
-                (
-                    f"g_{graph}_n2_mean_{column}",
-                    f"mean over {where} neighbours of their neighbours' mean '{column}' (2 hops)",
-                    "",
-                ),
-                (
-                    f"g_{graph}_n2_max_{column}",
-                    f"largest '{column}' within 2 hops in the {where} graph",
-                    "",
-                ),
-            ]
-    return rows
+    return [
+        row
+        for graph in AGGREGATE_TEXT
+        for column in columns
+        for row in aggregate_rows(graph, column)
+    ]
+
+
+def weight_specs(prefix: str, what: str) -> list[tuple[str, str, str]]:
+    """Received and given edge weights of one relation (or of all: `rel`)."""
+    return [
+        (f"g_{prefix}_in_weight_mean", f"mean weight of the {what} edges it received", "weight"),
+        (f"g_{prefix}_in_weight_min", f"lowest weight of the {what} edges it received", "weight"),
+        (
+            f"g_{prefix}_in_negative_share",
+            f"share of the {what} edges it received with a negative weight (distrust)",
+            "share",
+        ),
+        (f"g_{prefix}_out_weight_mean", f"mean weight of the {what} edges it gave", "weight"),
+        (
+            f"g_{prefix}_out_negative_share",
+            f"share of the {what} edges it gave with a negative weight",
+            "share",
+        ),
+    ]
 
 
 def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpec, ...]:
@@ -104,7 +136,10 @@ def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpe
             "after log2(n) steps, per unit of degree (1 = converged share; NaN without seeds)",
             "ratio",
         ),
+        *weight_specs("rel", "explicit-relation"),
     ]
+    for r in config.relations:
+        rows += weight_specs(r, f"'{r}'")
     for kind in ("device", "ip", "instrument"):
         rows += structure_specs(kind)
         rows += [
@@ -123,6 +158,10 @@ def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpe
     rows += [("g_link_component_size", "accounts in its identity-link component", "accounts")]
     rows += cohesion_specs("link")
     rows += graph_tree_specs(columns)
+    if config.neighbour_attributes:
+        for column in ACCOUNT_NUMBERS:
+            if column not in columns:
+                rows += aggregate_rows("rel", column)
     rows += [
         ("g_ring_score", "FRAUDAR density of the dense core of its ring (0: in no ring)", "g"),
         ("g_ring_size", "members of its ring (0: in no ring)", "accounts"),
@@ -142,8 +181,35 @@ def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpe
                 "share",
                 "label-derived",
             ),
+            FeatureSpec(
+                f"g_{graph}_n2_mean_bad_share",
+                f"mean over {where} neighbours of their bad share (2 hops; out of fold)",
+                "share",
+                "label-derived",
+            ),
+            FeatureSpec(
+                f"g_{graph}_n2_max_bad_share",
+                f"largest bad share among {where} neighbours (2 hops; out of fold)",
+                "share",
+                "label-derived",
+            ),
         ]
     return tuple(specs)
+
+
+AGGREGATE_NAME = re.compile(r"^g_(rel|link)_n([12])_(mean|max)_(.+)$")
+
+
+def aggregate_spec(name: str) -> FeatureSpec | None:
+    """The spec of a graph-tree aggregate of an account attribute, whose name depends on the
+    data (`g_rel_n1_mean_<attribute>`): not in SPECS, so described from its name."""
+    found = AGGREGATE_NAME.match(name)
+    if found is None:
+        return None
+    graph, hop, kind, column = found.groups()
+    rows = {row[0]: row for row in aggregate_rows(graph, column)}
+    _, text, unit = rows[f"g_{graph}_n{hop}_{kind}_{column}"]
+    return FeatureSpec(name, text, unit, STAGE)
 
 
 SPECS: tuple[FeatureSpec, ...] = specs_for(
