@@ -46,6 +46,21 @@ def account_attributes(ds: Dataset) -> pl.DataFrame:
     ).sort("account_id")
 
 
+def side_by_side(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Per-account frames as one, in account_id order: the first frame's rows with the others'
+    columns. When all hold the same accounts in the same order (every stage sorts by
+    account_id) the columns are put side by side without a copy, which at 1 M accounts saves
+    a 2 GiB join at the stage's peak; otherwise they are left-joined on account_id."""
+    ids = frames[0]["account_id"]
+    if ids.is_sorted() and all(frame["account_id"].equals(ids) for frame in frames[1:]):
+        rest = [frame.drop("account_id") for frame in frames[1:]]
+        return pl.concat([frames[0], *rest], how="horizontal")
+    out = frames[0].lazy()
+    for frame in frames[1:]:
+        out = out.join(frame.lazy(), on="account_id", how="left")
+    return out.sort("account_id").collect()
+
+
 def build_feature_table(
     ds: Dataset, config: FeatureConfig = FeatureConfig(), say: Say = lambda _: None
 ) -> FeatureTable:
@@ -58,12 +73,7 @@ def build_feature_table(
     rings = find_rings(ds, graphs, config.graph)
     say("graph features")
     graph = build_graph_features(ds, graphs, behaviour, config.graph, rings=rings)
-    frame = (
-        account_attributes(ds)
-        .join(behaviour, on="account_id", how="left")
-        .join(graph, on="account_id", how="left")
-        .sort("account_id")
-    )
+    frame = side_by_side([account_attributes(ds), behaviour, graph])
     return FeatureTable(frame=frame, rings=rings, graphs=graphs)
 
 

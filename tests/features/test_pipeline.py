@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from experiments.simulate import WorldConfig, simulate_to
 from features.config import BehaviourConfig, FeatureConfig
 from features.load import load_dataset
-from features.pipeline import build_feature_table, feature_table
+from features.pipeline import build_feature_table, feature_table, side_by_side
 
 CONFIG = WorldConfig(accounts=3_000, weeks=2, seed=5, chunk_accounts=1_000)  # 3 event parts
 
@@ -50,3 +50,15 @@ def test_cached_table_is_reused_across_loads(data: Path, tmp_path: Path) -> None
     assert any("reusing" in line for line in said)
     assert again.inputs_sha256 == first.inputs_sha256 != ""
     assert_same(again.frame, first.frame)
+
+
+def test_side_by_side_equals_the_left_join() -> None:
+    base = pl.DataFrame({"account_id": ["a", "b", "c"], "x": [1, 2, 3]})
+    aligned = pl.DataFrame({"account_id": ["a", "b", "c"], "y": [0.5, None, 1.5]})
+    shuffled = pl.DataFrame({"account_id": ["c", "a"], "z": [30, 10]})
+    unsorted = base.reverse()
+    for frames in ([base, aligned], [base, aligned, shuffled], [unsorted, aligned]):
+        joined = frames[0]
+        for frame in frames[1:]:
+            joined = joined.join(frame, on="account_id", how="left")
+        assert side_by_side(frames).equals(joined.sort("account_id"))
