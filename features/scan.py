@@ -23,6 +23,7 @@ from features.rules import broken_rules, raise_first_failure
 from features.tables import find_table, scan_table, unreadable
 
 EXAMPLES = 5
+SAMPLE_ROWS = 1_000  # rows tried per column to find one that cannot be converted at all
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,23 @@ def check_pass(
     )
     try:
         return counts.collect().row(0, named=True)
-    except pl.exceptions.PolarsError as error:  # e.g. a damaged row group or CSV line
-        raise unreadable(Path(file), error) from None
+    except pl.exceptions.PolarsError as error:
+        raise read_error(scan, typed, table, file, error) from None
+
+
+def read_error(
+    scan: pl.LazyFrame, typed: list[pl.Expr], table: Table, file: str, error: Exception
+) -> ContractError:
+    """What broke the check pass: the first column whose values cannot be converted at all
+    (e.g. lists stored where numbers belong), tried on the first rows, else the file itself
+    (e.g. a damaged row group or CSV line)."""
+    sample = scan.head(SAMPLE_ROWS)
+    for column, expression in zip(table.columns, typed, strict=True):
+        try:
+            sample.select(expression).collect()
+        except pl.exceptions.PolarsError as column_error:
+            return cannot_read(file, column, column_error)
+    return unreadable(Path(file), error)
 
 
 def raise_unparsed(scan: pl.LazyFrame, counts: dict, table: Table, file: str) -> None:

@@ -156,8 +156,17 @@ def test_unreadable_events_file_is_one_clear_error(tmp_path: Path) -> None:
         load_dataset(folder)
 
 
-def test_events_of_a_wrong_type_name_the_column(tmp_path: Path) -> None:
-    events = pl.DataFrame({"account_id": ["a1"], "ts": [1.5], "action": ["post"]})
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [("ts", [1.5, 2.5]), ("ts", [{"a": 1}] * 2), ("amount", [[1.0], [2.0]]), ("text", [[1], []])],
+)
+def test_values_of_a_wrong_kind_name_the_column(tmp_path: Path, column, values) -> None:
+    events = pl.DataFrame(
+        {"account_id": ["a1", "a2"], "ts": ["2024-02-01 10:00"] * 2, "action": ["post"] * 2}
+    ).with_columns(pl.Series(column, values))
     folder = write_base(tmp_path / "data", events, "parquet")
-    with pytest.raises(ContractError, match="column 'ts': cannot be read as"):
-        load_dataset(folder)
+    kind, want = outcome(lambda: eager_events(folder, AS_OF))
+    assert kind == "error" and f"column '{column}': cannot be read as" in want
+    with pytest.raises(ContractError) as raised:
+        load_dataset(folder, AS_OF)
+    assert str(raised.value) == want
