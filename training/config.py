@@ -13,6 +13,7 @@ from features.errors import UserError
 
 SPLIT_KINDS = ("strict", "time", "ring", "random")
 IMBALANCE = ("scale_pos_weight", "is_unbalance", "none")
+STOPPING_METRICS = ("binary_logloss", "auc", "average_precision")
 CALIBRATION = ("isotonic", "platt")
 
 
@@ -22,7 +23,7 @@ class SplitConfig:
 
     kind: str = "strict"  # strict = time- and ring-aware; random only for benchmark comparison
     valid_share: float = 0.2
-    test_share: float = 0.2
+    test_share: float = 0.2  # 0 only through the API (benchmarks that hold out their own test)
     stratify: bool = True  # split bad and good groups separately: each part keeps the class mix
     seed: int = 7
 
@@ -35,13 +36,18 @@ class ModelConfig:
     learning_rate: float = 0.05
     num_boost_round: int = 600
     early_stopping_rounds: int = 50
+    early_stopping_metric: str = "binary_logloss"  # or "auc" or "average_precision"
     min_child_samples: int = 20
     feature_fraction: float = 0.9
     bagging_fraction: float = 0.8
     bagging_freq: int = 1
     lambda_l2: float = 1.0
     max_bin: int = 255
-    imbalance: str = "scale_pos_weight"  # or "is_unbalance" or "none"
+    # class weighting: "none" (ranking is what matters, isotonic calibration fixes the
+    # probabilities), or "scale_pos_weight" / "is_unbalance" (bad rows weighted good/bad times:
+    # on weak, rare signals the trees chase single bad rows; Reddit inner-validation AUROC
+    # 0.638 weighted vs 0.670 unweighted over 10 fits, simulated world unchanged)
+    imbalance: str = "none"
     seed: int = 7
     num_threads: int = 1  # fixed for reproducibility; 1 is fastest on a busy 2-core machine
 
@@ -92,6 +98,10 @@ class TrainConfig:
     min_per_class: int = 10  # each class needs at least this many labels
     oof_folds: int = 5  # folds for out-of-fold label-derived features
     label_features: bool = True  # add out-of-fold known-bad-neighbour shares when graphs exist
+    # after early stopping on the validation part, boost again on train + validation for the
+    # best number of rounds (the calibration stays the one fitted on validation scores); the
+    # test part is never used, but the saved model is then not exactly the one validated
+    refit: bool = False
 
 
 def _type_ok(value: Any, hint: Any) -> bool:
@@ -141,6 +151,7 @@ def _check_choices(config: TrainConfig, file: str) -> None:
     choices = {
         "split.kind": (config.split.kind, SPLIT_KINDS),
         "model.imbalance": (config.model.imbalance, IMBALANCE),
+        "model.early_stopping_metric": (config.model.early_stopping_metric, STOPPING_METRICS),
         "calibration": (config.calibration, CALIBRATION),
     }
     for key, (value, allowed) in choices.items():

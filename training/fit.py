@@ -7,8 +7,11 @@ How accounts are used:
   account is scored at the end (on simulated worlds that score is checked against truth);
 - the model is boosted on the train part with early stopping on the validation part,
   calibrated on the validation part, and measured once on the test part;
-- it is not refitted on train + validation afterwards, so the saved model is exactly the one
-  whose held-out figures are reported.
+- by default it is not refitted on train + validation afterwards, so the saved model is exactly
+  the one whose held-out figures are reported. With `refit` (benchmarks that hold out their own
+  test accounts and give fit_model only training labels, `split.test_share` = 0) it is: every
+  given label then trains the final model, the validation part only chose the number of rounds
+  and the calibration, and label-derived features are out of fold over train + validation.
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import polars as pl
 
 from features.errors import UserError
-from features.registry import describe
-from training.boost import dataset, lgb_params, search, train_booster
+from features.graph.specs import aggregate_spec
+from features.registry import FeatureSpec, describe
+from training.boost import class_weights, dataset, lgb_params, search, train_booster
 from training.calibrate import fit_calibrator
 from training.config import TrainConfig
 from training.metrics import evaluate
 from training.model import Head, RingwatchModel, encode, fit_codes, is_coded
 from training.oof import ShareFn, oof_label_features
-from training.splits import PARTS, Split, split_labelled
+from training.splits import Split, split_labelled
 
 LABEL_STAGE = "label-derived"
 SCORE_CHUNK = 500_000  # rows scored at a time when every account is scored
@@ -82,10 +87,15 @@ def check_labels(features: pl.DataFrame, labels: pl.DataFrame, config: TrainConf
     return labelled
 
 
-def check_parts(split: Split, labelled: pl.DataFrame) -> None:
+def parts_of(config: TrainConfig) -> tuple[str, ...]:
+    """The parts the split makes: train, valid and (unless test_share is 0) test."""
+    return ("train", "valid", "test") if config.split.test_share > 0 else ("train", "valid")
+
+
+def check_parts(split: Split, labelled: pl.DataFrame, parts: tuple[str, ...]) -> None:
     """Every part must hold both classes, or its figures mean nothing."""
     joined = split.assignments.join(labelled.select("account_id", "label"), on="account_id")
-    for part in PARTS:
+    for part in parts:
         y = joined.filter(pl.col("part") == part)["label"]
         if y.len() == 0 or y.n_unique() < 2:
             raise UserError(
@@ -93,6 +103,15 @@ def check_parts(split: Split, labelled: pl.DataFrame) -> None:
                 "labelled accounts; it needs both classes (too few labels, or labels too "
                 "concentrated in time or in a few rings)"
             )
+
+
+def spec_of(name: str) -> FeatureSpec:
+    """The registry's spec, or for a graph-tree aggregate of an account attribute (its name
+    depends on the data, so it is not registered) the spec made from its name."""
+    spec = describe(name)
+    if spec.stage == "attribute":
+        return aggregate_spec(name) or spec
+    return spec
 
 
 def feature_columns(
@@ -105,10 +124,7 @@ def feature_columns(
             continue
         if not (dtype.is_numeric() or dtype == pl.Boolean or is_coded(dtype)):
             continue
-        if (
-            stages is None
-            or (LABEL_STAGE if name in label_cols else describe(name).stage) in stages
-        ):
+        if stages is None or (LABEL_STAGE if name in label_cols else spec_of(name).stage) in stages:
             names.append(name)
     return names
 
@@ -164,7 +180,7 @@ def fit_heads(
         booster = train_booster(
             params,
             dataset(x["train"], y["train"], names, categorical),
-            dataset(x["valid"], y["valid"], names, categorical),
+            dataset(x["valid"], y["valid"], names, categorical, class_weights(params, y["valid"])),
             config.heads.num_boost_round,
             config.model.early_stopping_rounds,
         )
@@ -199,13 +215,54 @@ def measure(
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Validation and test metrics of the calibrated model, and its test-part scores."""
     metrics: dict[str, float] = {}
-    probs = {p: model.predict(rows[p]) for p in ("valid", "test")}
-    for p in ("valid", "test"):
+    measured = [p for p in ("valid", "test") if p in rows]
+    probs = {p: model.predict(rows[p]) for p in measured}
+    for p in measured:
         y = rows[p]["label"].cast(pl.Int64).to_numpy()
         ev = config.eval
         found = evaluate(y, probs[p], ev.k, ev.precision_targets, ev.calibration_bins)
         metrics.update({f"{p}_{k}": v for k, v in found.items()})
     return metrics, probs
+
+
+def merged(split: Split) -> Split:
+    """The split with the validation part counted as training (for the refit)."""
+    part = pl.when(pl.col("part") == "valid").then(pl.lit("train")).otherwise(pl.col("part"))
+    return replace(split, assignments=split.assignments.with_columns(part.alias("part")))
+
+
+def refit(
+    features: pl.DataFrame,
+    labelled: pl.DataFrame,
+    split: Split,
+    config: TrainConfig,
+    label_inputs: tuple[Any, ShareFn | None, datetime | None] | None,
+    model: RingwatchModel,
+    params: dict,
+    rounds: int,
+) -> tuple[lgb.Booster, pl.DataFrame]:
+    """Boost on train + validation together for the early-stopped number of rounds, with
+    label-derived features recomputed out of fold over both parts (`label_inputs`: graphs,
+    share function, snapshot; None without those features). Returns the booster and the table
+    it was trained on (held-out and unlabelled rows there see every given label)."""
+    both = merged(split)
+    table = features
+    if label_inputs is not None:
+        graphs, share_fn, as_of = label_inputs
+        table, _ = add_label_features(features, labelled, both, config, graphs, share_fn, as_of)
+    rows = (
+        both.assignments.filter(pl.col("part") == "train")
+        .join(labelled, on="account_id")
+        .join(table, on="account_id")
+        .sort("account_id")
+    )
+    y = rows["label"].cast(pl.Int64).to_numpy()
+    params = {**params, **lgb_params(config.model, y)}  # class weight of the combined rows
+    x = encode(rows, model.feature_names, model.codes)
+    booster = lgb.train(
+        params, dataset(x, y, model.feature_names, list(model.codes)), num_boost_round=rounds
+    )
+    return booster, table
 
 
 def fit_model(
@@ -227,10 +284,12 @@ def fit_model(
     features = features.sort("account_id")
     labelled = check_labels(features, labels, config)
     split = split_labelled(labelled, groups, config.split)
-    check_parts(split, labelled)
+    parts = parts_of(config)
+    check_parts(split, labelled, parts)
     notes = list(split.notes)
-    table, label_cols = features, []
+    table, label_cols, label_inputs = features, [], None
     if graphs is not None and config.label_features and (stages is None or LABEL_STAGE in stages):
+        label_inputs = (graphs, share_fn, as_of)
         table, label_cols = add_label_features(
             features, labelled, split, config, graphs, share_fn, as_of
         )
@@ -249,10 +308,10 @@ def fit_model(
         .join(labelled, on="account_id")
         .join(table, on="account_id")
         .sort("account_id")
-        for p in PARTS
+        for p in parts
     }
-    x = {p: encode(rows[p], names, codes) for p in PARTS}
-    y = {p: rows[p]["label"].cast(pl.Int64).to_numpy() for p in PARTS}
+    x = {p: encode(rows[p], names, codes) for p in parts}
+    y = {p: rows[p]["label"].cast(pl.Int64).to_numpy() for p in parts}
     train = dataset(x["train"], y["train"], names, categorical)
     trials: list[dict] = []
     if config.search.enabled:
@@ -263,26 +322,37 @@ def fit_model(
     booster = train_booster(
         params,
         train,
-        dataset(x["valid"], y["valid"], names, categorical),
+        dataset(x["valid"], y["valid"], names, categorical, class_weights(params, y["valid"])),
         config.model.num_boost_round,
         config.model.early_stopping_rounds,
     )
     raw_valid = booster.predict(x["valid"], raw_score=True)
     calibrator = fit_calibrator(raw_valid, y["valid"], config.calibration)
     heads, head_notes = fit_heads(x, rows, params, config, names, categorical)
+    best_iteration = booster.best_iteration
     info = {
         "split": split.kind,
         "split_counts": split.counts(),
-        "best_iteration": booster.best_iteration,
+        "best_iteration": best_iteration,
+        "refit": config.refit,
         "cuts": {k: str(v) for k, v in split.cuts.items()},
     }
     model = RingwatchModel(booster, calibrator, names, codes, heads, label_cols, info)
     metrics, probs = measure(model, rows, config)
-    metrics["best_iteration"] = float(booster.best_iteration)
+    metrics["best_iteration"] = float(best_iteration)
     extra_cols = [c for c in table.columns if c != "account_id"]
-    heldout = rows["test"].select(
-        "account_id", "label", "reason", pl.Series("score", probs["test"]), *extra_cols
+    test = rows.get("test", rows["valid"].clear())
+    heldout = test.select(
+        "account_id",
+        "label",
+        "reason",
+        pl.Series("score", probs.get("test", np.zeros(0))),
+        *extra_cols,
     )
+    if config.refit:  # figures above are the early-stopped model's; now train on every label
+        rounds = max(1, best_iteration)
+        final, table = refit(features, labelled, split, config, label_inputs, model, params, rounds)
+        model = replace(model, booster=final)
     scored = (
         table.select("account_id")
         .join(split.assignments.select("account_id", "part"), on="account_id", how="left")

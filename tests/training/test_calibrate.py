@@ -24,7 +24,9 @@ def weighted_booster():
     """A booster trained with scale_pos_weight: its raw probabilities are inflated."""
     (xt, yt), (xv, yv), (xs, ys) = iid_parts()
     names = [f"f{i}" for i in range(4)]
-    config = ModelConfig(num_boost_round=200, early_stopping_rounds=20)
+    config = ModelConfig(
+        num_boost_round=200, early_stopping_rounds=20, imbalance="scale_pos_weight"
+    )
     booster = train_booster(
         lgb_params(config, yt), dataset(xt, yt, names, []), dataset(xv, yv, names, []), 200, 20
     )

@@ -48,6 +48,8 @@ def test_int_accepted_for_float(tmp_path):
         ('[split]\nkind = "shuffle"\n', "key 'split.kind' must be one of strict"),
         ('calibration = "beta"\n', "key 'calibration' must be one of isotonic"),
         ("[split]\ntest_share = 0.9\n", "split.test_share"),
+        ("[split]\ntest_share = 0\n", "split.test_share"),
+        ('[model]\nearly_stopping_metric = "f1"\n', "key 'model.early_stopping_metric' must be"),
         ("min_labels = [\n", "not valid TOML"),
     ],
 )

@@ -9,8 +9,9 @@ import pytest
 
 import features.registry
 from features.errors import UserError
-from training.config import SearchConfig, SplitConfig, TrainConfig, with_overrides
-from training.fit import add_label_features, fit_model
+from training.boost import class_weights, dataset, lgb_params, train_booster
+from training.config import ModelConfig, SearchConfig, SplitConfig, TrainConfig, with_overrides
+from training.fit import add_label_features, fit_model, spec_of
 from training.splits import split_labelled
 
 from .synthetic import T0, make_world, share_fn, specs
@@ -164,3 +165,79 @@ def test_id_like_text_columns_are_left_out_with_a_note(world):
     assert "device_id" not in fit.model.feature_names
     assert "category" in fit.model.codes
     assert any("device_id" in note for note in fit.notes)
+
+
+REFIT = TrainConfig(split=SplitConfig(test_share=0.0), refit=True)
+
+
+def test_refit_trains_on_every_given_label(world, strict):
+    """No inner test part; rounds chosen on validation, then one booster on all labels."""
+    fit = fit_model(world.features, world.labels, world.groups, REFIT, world.graph, share_fn)
+    counts = fit.split.counts()
+    assert counts["test"] == 0 and counts["train"] + counts["valid"] == world.labels.height
+    assert fit.heldout.height == 0 and "test_roc_auc" not in fit.metrics
+    assert (
+        fit.model.info["refit"]
+        and fit.model.booster.num_trees() == fit.model.info["best_iteration"]
+    )
+    assert fit.scored.height == world.features.height
+    assert fit.metrics["valid_average_precision"] > 0.5  # the early-stopped model's figures
+    # the refit model ranks the unlabelled accounts about as well as the strict one
+    truth = world.truth.join(fit.scored.filter(pl.col("part") == "unlabelled"), on="account_id")
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(truth["is_bad"], truth["score"]) > 0.8
+
+
+def test_refit_label_features_stay_out_of_fold(world):
+    """Under refit, validation accounts are folded too: no account's own label (nor its ring
+    mates') reaches its label-derived features, in either part."""
+    base = fit_model(world.features, world.labels, world.groups, REFIT, world.graph, share_fn)
+    account = base.split.ids("valid")[0]
+    flipped = world.labels.with_columns(
+        pl.when(pl.col("account_id") == account)
+        .then(1 - pl.col("label"))
+        .otherwise(pl.col("label"))
+        .cast(pl.Int8)
+        .alias("label")
+    )
+    config = replace(REFIT, split=replace(REFIT.split, stratify=False))  # same parts either way
+    a = fit_model(world.features, world.labels, world.groups, config, world.graph, share_fn)
+    b = fit_model(world.features, flipped, world.groups, config, world.graph, share_fn)
+    row = pl.col("account_id") == account
+    label_cols = a.model.label_features
+    assert label_cols and a.table.filter(row).select(label_cols).equals(
+        b.table.filter(row).select(label_cols)
+    )
+    assert not a.table.select(label_cols).equals(b.table.select(label_cols))  # others see it
+
+
+def test_validation_is_weighted_like_training():
+    """With bad rows weighted k times in training, validation log loss must weigh them k
+    times too, or it is worst after the first tree and early stopping keeps one tree."""
+    y = np.array([1, 0, 0, 0, 0, 1, 0, 0])
+    params = lgb_params(ModelConfig(imbalance="scale_pos_weight"), y)
+    assert params["scale_pos_weight"] == 3.0
+    assert class_weights(params, y).tolist() == [3.0, 1, 1, 1, 1, 3.0, 1, 1]
+    assert class_weights(lgb_params(ModelConfig(imbalance="none"), y), y) is None
+    unbalanced = lgb_params(ModelConfig(imbalance="is_unbalance"), y)
+    assert class_weights(unbalanced, y).tolist()[0] == 3.0
+    # a weak signal, 3 % bad, weighted 32 times: unweighted validation stops after one tree
+    rng = np.random.default_rng(3)
+    y_all = (rng.random(6000) < 0.03).astype(np.int64)
+    x_all = np.c_[0.3 * y_all + rng.normal(size=6000), rng.normal(size=(6000, 5))]
+    names = [f"x{j}" for j in range(6)]
+    params = lgb_params(ModelConfig(imbalance="scale_pos_weight"), y_all[:4000])
+    train = dataset(x_all[:4000], y_all[:4000], names, [])
+
+    def rounds(weight):
+        valid = dataset(x_all[4000:], y_all[4000:], names, [], weight)
+        return train_booster(params, train, valid, 300, 50).best_iteration
+
+    assert rounds(None) == 1
+    assert rounds(class_weights(params, y_all[4000:])) > 20
+
+
+def test_aggregates_of_attributes_count_as_graph_features():
+    assert spec_of("g_rel_n1_mean_some_attribute").stage == "graph"
+    assert spec_of("some_attribute").stage == "attribute"
