@@ -36,6 +36,60 @@ def summarise(per_seed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def paired(per_seed: pl.DataFrame, method: str, peer: str) -> pl.DataFrame:
+    """`method` minus `peer` per dataset × protocol, paired by seed (the same splits): mean
+    AUROC and AUPRC difference, its standard error, seeds won, and a verdict: `beats` or
+    `loses` when the mean difference is more than two standard errors from 0, else `tie`."""
+    keys = ["dataset", "protocol", "seed"]
+    ours = per_seed.filter(pl.col("method") == method).select(*keys, *METRICS)
+    theirs = per_seed.filter(pl.col("method") == peer).select(*keys, *METRICS)
+    joined = ours.join(theirs, on=keys, suffix="_peer").drop_nulls()
+    diff = joined.with_columns(
+        [(pl.col(m) - pl.col(f"{m}_peer")).alias(f"{m}_diff") for m in METRICS]
+    )
+    table = (
+        diff.group_by("dataset", "protocol")
+        .agg(
+            pl.col("auroc_diff").mean().alias("auroc_diff"),
+            (pl.col("auroc_diff").std() / pl.len().sqrt()).fill_null(0.0).alias("auroc_se"),
+            pl.col("auprc_diff").mean().alias("auprc_diff"),
+            (pl.col("auroc_diff") > 0).sum().alias("won"),
+            pl.len().alias("seeds"),
+        )
+        .sort("dataset", "protocol")
+    )
+    margin = 2 * pl.col("auroc_se")
+    verdict = (
+        pl.when(pl.col("auroc_diff") - margin > 0)
+        .then(pl.lit("beats"))
+        .when(pl.col("auroc_diff") + margin < 0)
+        .then(pl.lit("loses"))
+        .otherwise(pl.lit("tie"))
+    )
+    return table.with_columns(verdict.alias("verdict"))
+
+
+def paired_markdown(table: pl.DataFrame, method: str, peer: str) -> list[str]:
+    """The paired comparison as Markdown lines (empty when there is nothing to compare)."""
+    if table.height == 0:
+        return []
+    lines = [
+        "",
+        f"{method} − {peer}, paired by seed (same splits): mean difference ± standard error; "
+        "`beats` / `loses` when more than two standard errors from 0, else `tie`.",
+        "",
+        "| dataset | protocol | AUROC diff | AUPRC diff | seeds won | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table.iter_rows(named=True):
+        lines.append(
+            f"| {row['dataset']} | {row['protocol']} | {row['auroc_diff']:+.3f} ± "
+            f"{row['auroc_se']:.3f} | {row['auprc_diff']:+.3f} | {row['won']} of "
+            f"{row['seeds']} | {row['verdict']} |"
+        )
+    return lines
+
+
 def cell(mean: float | None, std: float | None) -> str:
     """`0.951 ± 0.004`, or `n/a`."""
     if mean is None or np.isnan(mean):
@@ -49,8 +103,10 @@ def share(row: dict) -> str:
     return "–" if value is None or np.isnan(value) else f"{value:.2f}"
 
 
-def markdown(summary: pl.DataFrame, header: list[str], notes: list[str]) -> str:
-    """The summary as a Markdown document: one table, then how it was made."""
+def markdown(
+    summary: pl.DataFrame, header: list[str], notes: list[str], extra: list[str] = ()
+) -> str:
+    """The summary as a Markdown document: one table, `extra` lines, then the notes."""
     lines = [*header, ""]
     lines.append(
         "| dataset | protocol | method | AUROC | AUPRC | Rec@K | test accounts "
@@ -64,7 +120,7 @@ def markdown(summary: pl.DataFrame, header: list[str], notes: list[str]) -> str:
             + " | ".join(metrics)
             + f" | {row['test_accounts']} | {share(row)} | {row['seeds']} | {row['seconds']:.0f} |"
         )
-    lines += ["", *[f"- {note}" for note in notes]]
+    lines += [*extra, "", *[f"- {note}" for note in notes]]
     return "\n".join(lines) + "\n"
 
 

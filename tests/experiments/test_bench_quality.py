@@ -222,3 +222,32 @@ def test_harness_rejects_unknown_names(tmp_path: Path) -> None:
         run_quality(["yelp"], data_root=tmp_path, out=tmp_path / "out", workspace=None)
     with pytest.raises(UserError, match="data folder not found"):
         run_quality(["amazon"], data_root=tmp_path / "nope", out=tmp_path / "out", workspace=None)
+
+
+def test_paired_comparison_is_by_seed_with_a_verdict() -> None:
+    from experiments.quality_report import paired, paired_markdown
+
+    rows = []
+    for seed in range(4):
+        for method, auroc in (
+            ("ringwatch", 0.90 + 0.01 * seed),
+            ("graph-tree", 0.88 + 0.01 * seed),
+        ):
+            rows.append(
+                {"dataset": "d", "protocol": "strict", "method": method, "seed": seed,
+                 "auroc": auroc, "auprc": 0.5, "rec_at_k": 0.5}
+            )  # fmt: skip
+        rows.append(
+            {"dataset": "e", "protocol": "strict", "method": "ringwatch", "seed": seed,
+             "auroc": 0.5 + (0.01 if seed % 2 else -0.01), "auprc": 0.1, "rec_at_k": 0.1}
+        )  # fmt: skip
+        rows.append(
+            {"dataset": "e", "protocol": "strict", "method": "graph-tree", "seed": seed,
+             "auroc": 0.5, "auprc": 0.1, "rec_at_k": 0.1}
+        )  # fmt: skip
+    table = paired(pl.DataFrame(rows), "ringwatch", "graph-tree")
+    d, e = table.row(0, named=True), table.row(1, named=True)
+    assert d["auroc_diff"] == pytest.approx(0.02) and d["won"] == 4 and d["verdict"] == "beats"
+    assert e["auroc_diff"] == pytest.approx(0.0) and e["won"] == 2 and e["verdict"] == "tie"
+    text = "\n".join(paired_markdown(table, "ringwatch", "graph-tree"))
+    assert "| d | strict | +0.020 ± 0.000 | +0.000 | 4 of 4 | beats |" in text
