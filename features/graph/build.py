@@ -62,31 +62,30 @@ class Graphs:
 
 def relation_graphs(
     edges: pl.DataFrame, hashed: pl.DataFrame, n: int, config: GraphConfig
-) -> tuple[CSR, dict[str, CSR], CSR]:
-    """The directed graph of all relations, one undirected graph per configured relation and
-    the undirected graph of identity-binding relations. Each relation is bucket-sorted once;
-    the combined and undirected graphs are row merges of those (linear time)."""
+) -> tuple[CSR, CSR, dict[str, CSR], CSR]:
+    """The directed graph of all relations, its undirected version (the social graph), one
+    undirected graph per configured relation and the undirected graph of identity-binding
+    relations. Each relation is bucket-sorted once (its rows picked by a mask on the
+    relation's code); every other graph is a row merge of those (linear time)."""
     frame = edges.lazy().select(
         "src", "dst", "relation", pl.col("weight").fill_null(1.0).cast(pl.Float64)
     )
     frame = with_node(with_node(frame, "src", hashed, "u"), "dst", hashed, "v").collect()
-    directed = {
-        name: csr.from_edges(
-            n,
-            part["u"].to_numpy().astype(np.int64),
-            part["v"].to_numpy().astype(np.int64),
-            part["weight"].to_numpy().astype(np.float64),
-            undirected=False,
-        )
-        for (name,), part in sorted(frame.partition_by("relation", as_dict=True).items())
-    }
+    names = frame["relation"].unique().sort()
+    code = frame["relation"].cast(pl.Enum(names.to_list())).to_physical().to_numpy()
+    u = frame["u"].to_numpy().astype(np.int64)
+    v = frame["v"].to_numpy().astype(np.int64)
+    w = frame["weight"].to_numpy().astype(np.float64)
+    directed, undirected = {}, {}
+    for i, name in enumerate(names.to_list()):
+        mine = code == i
+        directed[name] = csr.from_edges(n, u[mine], v[mine], w[mine], undirected=False)
+        undirected[name] = csr.symmetrise(directed[name])
     combined = csr.add(list(directed.values())) if directed else csr.empty(n)
-    per_relation = {
-        name: csr.symmetrise(directed[name]) if name in directed else csr.empty(n)
-        for name in config.relations
-    }
-    binding = [directed[name] for name in config.binding_relations if name in directed]
-    return combined, per_relation, csr.symmetrise(csr.add(binding)) if binding else csr.empty(n)
+    social = csr.add(list(undirected.values())) if undirected else csr.empty(n)
+    per_relation = {name: undirected.get(name, csr.empty(n)) for name in config.relations}
+    binding = [undirected[name] for name in config.binding_relations if name in undirected]
+    return combined, social, per_relation, csr.add(binding) if binding else csr.empty(n)
 
 
 def identifier_usage(events: pl.LazyFrame, hashed: pl.DataFrame, kind: str) -> pl.DataFrame:
@@ -176,7 +175,7 @@ def build_graphs(ds: Dataset, config: GraphConfig) -> Graphs:
     index = node_index(ds.accounts)
     hashed = hashed_index(index)
     n = index.height
-    directed, per_relation, binding = relation_graphs(ds.edges, hashed, n, config)
+    directed, social, per_relation, binding = relation_graphs(ds.edges, hashed, n, config)
     shared, hubs, identifier_keys = {}, {}, {}
     for kind in IDENTIFIERS:
         usage = identifier_usage(ds.events, hashed, kind)
@@ -192,7 +191,7 @@ def build_graphs(ds: Dataset, config: GraphConfig) -> Graphs:
     return Graphs(
         account_ids=index["account_id"],
         directed=directed,
-        social=csr.symmetrise(directed),
+        social=social,
         relations=per_relation,
         shared=shared,
         binding_relations=binding,
