@@ -11,13 +11,23 @@ when a run takes under 5 s, else one run (same rule for every library; the machi
 shared), with the process's peak resident memory above the level before the first run
 (sampled every 20 ms; our kernels release the GIL so the sampler runs meanwhile).
 
+Graph construction is timed like for like: every library goes from the same numpy edge
+arrays to a simple undirected graph on all n nodes whose duplicate edges are merged with their
+weights summed and whose self-loops are dropped (igraph: Graph + simplify(combine_edges="sum");
+networkx: add_nodes_from + one add_edge or weight update per edge), once with unit weights
+and once with real-valued weights (FRAUDAR column weights 1 / log(d + 5), d in 2..1000).
+
 Where igraph has no equivalent the closest operation is timed and marked "~": SybilRank ~
 personalized PageRank from the same seeds, neighbour mean/max ~ mean neighbour degree (knn),
-FRAUDAR peeling ~ coreness (unweighted peeling). The networkx column uses networkx's own
-algorithm where it has one, else a plain-Python loop over networkx's adjacency (marked "py").
+FRAUDAR peeling (weighted, a heap: O(m log n)) ~ coreness (unweighted peeling with bucket
+queues: O(m)); "k-core" is the like-for-like comparison of peeling itself. The networkx column
+uses networkx's own algorithm where it has one, else a plain-Python loop over networkx's
+adjacency (marked "py").
 
 --stage-accounts simulates a world of that many accounts (cached under --work) and times the
-whole graph stage on it: build_graphs, find_rings and build_graph_features.
+whole graph stage on it: build_graphs, find_rings and build_graph_features, then scores the
+rings against the world's truth.parquet (ring F1, share of ring members that are bad, benign
+accounts such as newsroom and NAT confounders inside reported rings).
 """
 
 from __future__ import annotations
@@ -83,6 +93,8 @@ class Workload:
         self.inverse = csr.transpose(self.directed)
         self.undirected = csr.from_edges(n, self.src, self.dst)
         rng = np.random.default_rng(seed + 1)
+        self.edge_weights = 1.0 / np.log(rng.integers(2, 1001, m) + 5.0)
+        self.weighted = csr.from_edges(n, self.src, self.dst, self.edge_weights)
         self.seeds = rng.random(n) < 0.01
         self.values = rng.random((n, AGGREGATED_COLUMNS))
         self.steps = max(1, math.ceil(math.log2(n)))
@@ -99,7 +111,8 @@ def numba_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
         return kernels.clustering(g.indptr, g.indices, tri)
 
     return {
-        "CSR build (undirected)": lambda: csr.from_edges(w.n, w.src, w.dst),
+        "CSR build (unit weights)": lambda: csr.from_edges(w.n, w.src, w.dst),
+        "CSR build (weighted)": lambda: csr.from_edges(w.n, w.src, w.dst, w.edge_weights),
         "PageRank": lambda: kernels.pagerank(
             w.inverse.indptr,
             w.inverse.indices,
@@ -119,7 +132,9 @@ def numba_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
         "neighbour mean/max (8 cols)": lambda: kernels.neighbour_mean_max(
             g.indptr, g.indices, w.values
         ),
-        "FRAUDAR peeling": lambda: peeling.peel(g.indptr, g.indices, g.weights, np.zeros(w.n)),
+        "FRAUDAR peeling (weighted)": lambda: peeling.peel(
+            w.weighted.indptr, w.weighted.indices, w.weighted.weights, np.zeros(w.n)
+        ),
     }
 
 
@@ -129,29 +144,39 @@ def igraph_kernels(w: Workload) -> tuple[dict[str, Callable[[], Any]], float]:
 
     started = time.perf_counter()
     edges = np.column_stack([w.src, w.dst])
-    directed = ig.Graph(n=w.n, edges=edges, directed=True)
+    directed = ig.Graph(n=w.n, edges=edges.tolist(), directed=True)
     undirected = directed.as_undirected(mode="collapse")
     undirected.simplify()
     load = time.perf_counter() - started
     seeds = np.flatnonzero(w.seeds).tolist()
+
+    def build(weights: np.ndarray):
+        """From the numpy arrays (a list of pairs is igraph's fastest input) to a simple
+        graph with summed weights."""
+        graph = ig.Graph(n=w.n, edges=edges.tolist(), edge_attrs={"weight": weights.tolist()})
+        return graph.simplify(combine_edges="sum")
+
     return {
-        "CSR build (undirected)": lambda: ig.Graph(n=w.n, edges=edges).simplify(),
+        "CSR build (unit weights)": lambda: build(np.ones(w.m)),
+        "CSR build (weighted)": lambda: build(w.edge_weights),
         "PageRank": lambda: directed.pagerank(damping=0.85),
         "connected components": lambda: undirected.connected_components(),
         "triangles + clustering": lambda: undirected.transitivity_local_undirected(mode="zero"),
         "k-core": lambda: undirected.coreness(),
         "SybilRank": lambda: undirected.personalized_pagerank(reset_vertices=seeds),
         "neighbour mean/max (1 col)": lambda: undirected.knn(),
-        "FRAUDAR peeling": lambda: undirected.coreness(),
+        "FRAUDAR peeling (weighted)": lambda: undirected.coreness(),
     }, load
 
 
-APPROXIMATE_IGRAPH = {"SybilRank", "neighbour mean/max (1 col)", "FRAUDAR peeling"}
+APPROXIMATE_IGRAPH = {"SybilRank", "neighbour mean/max (1 col)", "FRAUDAR peeling (weighted)"}
 PLAIN_PYTHON = {
+    "CSR build (unit weights)",
+    "CSR build (weighted)",
     "SybilRank",
     "neighbour mean/max (1 col)",
     "neighbour mean/max (8 cols)",
-    "FRAUDAR peeling",
+    "FRAUDAR peeling (weighted)",
 }
 
 
@@ -179,11 +204,12 @@ def python_neighbour_mean_max(graph, values: np.ndarray) -> tuple[dict, dict]:
 
 
 def python_peel(graph) -> float:
-    """Greedy peeling (Charikar / FRAUDAR) with heapq and lazy deletion over networkx."""
-    degree = dict(graph.degree())
+    """Weighted greedy peeling (Charikar / FRAUDAR) with heapq and lazy deletion over
+    networkx's adjacency and its 'weight' attributes."""
+    degree = dict(graph.degree(weight="weight"))
     heap = [(d, u) for u, d in degree.items()]
     heapq.heapify(heap)
-    alive, f = set(graph), graph.number_of_edges()
+    alive, f = set(graph), graph.size(weight="weight")
     best = f / max(len(alive), 1)
     while heap:
         d, u = heapq.heappop(heap)
@@ -191,13 +217,32 @@ def python_peel(graph) -> float:
             continue
         alive.discard(u)
         f -= d
-        for v in graph.adj[u]:
+        for v, data in graph.adj[u].items():
             if v in alive:
-                degree[v] -= 1
+                degree[v] -= data["weight"]
                 heapq.heappush(heap, (degree[v], v))
         if alive:
             best = max(best, f / len(alive))
     return best
+
+
+def python_build(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray):
+    """What csr.from_edges builds, in networkx: every node, self-loops dropped, the weights
+    of duplicate edges summed."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    adj = graph.adj
+    for u, v, x in zip(src.tolist(), dst.tolist(), weights.tolist(), strict=True):
+        if u == v:
+            continue
+        data = adj[u].get(v)
+        if data is None:
+            graph.add_edge(u, v, weight=x)
+        else:
+            data["weight"] += x
+    return graph
 
 
 def networkx_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
@@ -209,14 +254,14 @@ def networkx_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
     directed.add_edges_from(zip(w.src.tolist(), w.dst.tolist(), strict=True))
     undirected = nx.Graph(directed)
     undirected.remove_edges_from(nx.selfloop_edges(undirected))
-
-    def build():
-        graph = nx.Graph()
-        graph.add_edges_from(zip(w.src.tolist(), w.dst.tolist(), strict=True))
-        return graph
+    src, dst, weight = w.weighted.edges()
+    weighted = nx.Graph()
+    weighted.add_nodes_from(range(w.n))
+    weighted.add_weighted_edges_from(zip(src.tolist(), dst.tolist(), weight.tolist(), strict=True))
 
     return {
-        "CSR build (undirected)": build,
+        "CSR build (unit weights)": lambda: python_build(w.n, w.src, w.dst, np.ones(w.m)),
+        "CSR build (weighted)": lambda: python_build(w.n, w.src, w.dst, w.edge_weights),
         "PageRank": lambda: nx.pagerank(directed, alpha=0.85, tol=1e-9 / w.n, max_iter=100),
         "connected components": lambda: list(nx.connected_components(undirected)),
         "triangles + clustering": lambda: nx.clustering(undirected),
@@ -226,7 +271,7 @@ def networkx_kernels(w: Workload) -> dict[str, Callable[[], Any]]:
             undirected, w.values[:, :1]
         ),
         "neighbour mean/max (8 cols)": lambda: python_neighbour_mean_max(undirected, w.values),
-        "FRAUDAR peeling": lambda: python_peel(undirected),
+        "FRAUDAR peeling (weighted)": lambda: python_peel(weighted),
     }
 
 
@@ -314,6 +359,7 @@ def run_stage(accounts: int, work: Path) -> list[tuple[str, float, float]]:
     """Time the graph stage (graphs, rings, features) on a simulated world."""
     import polars as pl
 
+    from experiments.ring_eval import evaluate_rings, format_report, read_truth
     from features.config import GraphConfig
     from features.graph import build_graph_features, build_graphs, find_rings
     from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS
@@ -331,13 +377,17 @@ def run_stage(accounts: int, work: Path) -> list[tuple[str, float, float]]:
         [pl.Series(c, rng.random(ds.accounts.height)) for c in DEFAULT_NEIGHBOUR_COLUMNS]
     )
     steps = []
-    t, mb, graphs = measure(lambda: build_graphs(ds, config))
-    steps.append(("build_graphs", t, mb))
-    t, mb, rings = measure(lambda: find_rings(ds, graphs, config))
-    steps.append(("find_rings", t, mb))
-    t, mb, _ = measure(lambda: build_graph_features(ds, graphs, behaviour, config, rings=rings))
-    steps.append(("build_graph_features", t, mb))
+    with PeakRss() as whole:
+        t, mb, graphs = measure(lambda: build_graphs(ds, config))
+        steps.append(("build_graphs", t, mb))
+        t, mb, rings = measure(lambda: find_rings(ds, graphs, config))
+        steps.append(("find_rings", t, mb))
+        t, mb, _ = measure(lambda: build_graph_features(ds, graphs, behaviour, config, rings=rings))
+        steps.append(("build_graph_features", t, mb))
     steps.append(("graph stage total", sum(s[1] for s in steps), max(s[2] for s in steps)))
+    print(f"peak resident memory during the stage (inputs included): {whole.peak / 2**30:.2f} GiB")
+    if (folder / "truth.parquet").exists():
+        print(format_report(evaluate_rings(rings.membership, read_truth(folder / "truth.parquet"))))
     return steps
 
 
