@@ -83,8 +83,8 @@ def paired_markdown(table: pl.DataFrame, method: str, peer: str) -> list[str]:
     ]
     for row in table.iter_rows(named=True):
         lines.append(
-            f"| {row['dataset']} | {row['protocol']} | {row['auroc_diff']:+.3f} ± "
-            f"{row['auroc_se']:.3f} | {row['auprc_diff']:+.3f} | {row['won']} of "
+            f"| {row['dataset']} | {row['protocol']} | {row['auroc_diff']:+.4f} ± "
+            f"{row['auroc_se']:.4f} | {row['auprc_diff']:+.4f} | {row['won']} of "
             f"{row['seeds']} | {row['verdict']} |"
         )
     return lines

@@ -250,4 +250,4 @@ def test_paired_comparison_is_by_seed_with_a_verdict() -> None:
     assert d["auroc_diff"] == pytest.approx(0.02) and d["won"] == 4 and d["verdict"] == "beats"
     assert e["auroc_diff"] == pytest.approx(0.0) and e["won"] == 2 and e["verdict"] == "tie"
     text = "\n".join(paired_markdown(table, "ringwatch", "graph-tree"))
-    assert "| d | strict | +0.020 ± 0.000 | +0.000 | 4 of 4 | beats |" in text
+    assert "| d | strict | +0.0200 ± 0.0000 | +0.0000 | 4 of 4 | beats |" in text
