@@ -43,8 +43,14 @@ def _index(specs: tuple[FeatureSpec, ...]) -> dict[str, FeatureSpec]:
 
 
 def describe(name: str) -> FeatureSpec:
-    """The spec of `name`; columns not in the registry are account attributes passed through."""
+    """The spec of `name`; graph-tree aggregates of account attributes are described from
+    their data-dependent name; other columns not in the registry are attributes passed through."""
     known = _index(all_specs()).get(name)
     if known is not None:
         return known
+    from features.graph.specs import aggregate_spec  # the graph specs import this module
+
+    aggregate = aggregate_spec(name)
+    if aggregate is not None:
+        return aggregate
     return FeatureSpec(name, f"account attribute '{name}' from the accounts table", "", "attribute")

@@ -25,8 +25,7 @@ import numpy as np
 import polars as pl
 
 from features.errors import UserError
-from features.graph.specs import aggregate_spec
-from features.registry import FeatureSpec, describe
+from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, search, train_booster
 from training.calibrate import fit_calibrator
 from training.config import TrainConfig
@@ -105,15 +104,6 @@ def check_parts(split: Split, labelled: pl.DataFrame, parts: tuple[str, ...]) ->
             )
 
 
-def spec_of(name: str) -> FeatureSpec:
-    """The registry's spec, or for a graph-tree aggregate of an account attribute (its name
-    depends on the data, so it is not registered) the spec made from its name."""
-    spec = describe(name)
-    if spec.stage == "attribute":
-        return aggregate_spec(name) or spec
-    return spec
-
-
 def feature_columns(
     table: pl.DataFrame, stages: set[str] | None, label_cols: list[str]
 ) -> list[str]:
@@ -124,7 +114,8 @@ def feature_columns(
             continue
         if not (dtype.is_numeric() or dtype == pl.Boolean or is_coded(dtype)):
             continue
-        if stages is None or (LABEL_STAGE if name in label_cols else spec_of(name).stage) in stages:
+        stage = LABEL_STAGE if name in label_cols else describe(name).stage
+        if stages is None or stage in stages:
             names.append(name)
     return names
 

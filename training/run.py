@@ -71,11 +71,11 @@ def data_fingerprint(dataset: Dataset, given: dict[str, str] | None = None) -> d
 
 def feature_docs(fit: FitResult) -> list[dict[str, str]]:
     """The model's features with the registry's description, unit and stage."""
-    from training.fit import spec_of
+    from features.registry import describe
 
     docs = []
     for name in fit.model.feature_names:
-        spec = spec_of(name)
+        spec = describe(name)
         stage = LABEL_STAGE if name in fit.model.label_features else spec.stage
         docs.append(
             {"name": name, "stage": stage, "unit": spec.unit, "description": spec.description}

@@ -76,7 +76,7 @@ def aggregate_rows(graph: str, column: str) -> list[tuple[str, str, str]]:
         ),
         (
             f"g_{graph}_n2_max_{column}",
-            f"largest '{column}' within 2 hops in the {where} graph",
+            f"largest '{column}' among {where} neighbours within 2 hops",
             "",
         ),
     ]

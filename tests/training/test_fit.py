@@ -9,9 +9,10 @@ import pytest
 
 import features.registry
 from features.errors import UserError
+from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, train_booster
 from training.config import ModelConfig, SearchConfig, SplitConfig, TrainConfig, with_overrides
-from training.fit import add_label_features, fit_model, spec_of
+from training.fit import add_label_features, fit_model
 from training.splits import split_labelled
 
 from .synthetic import T0, make_world, share_fn, specs
@@ -239,5 +240,5 @@ def test_validation_is_weighted_like_training():
 
 
 def test_aggregates_of_attributes_count_as_graph_features():
-    assert spec_of("g_rel_n1_mean_some_attribute").stage == "graph"
-    assert spec_of("some_attribute").stage == "attribute"
+    assert describe("g_rel_n1_mean_some_attribute").stage == "graph"
+    assert describe("some_attribute").stage == "attribute"
