@@ -27,6 +27,15 @@ ARITY = 4
 
 
 @njit(cache=True, nogil=True)
+def _put(
+    hkey: np.ndarray, hnode: np.ndarray, pos: np.ndarray, i: int, key: float, node: int
+) -> None:
+    """Place (key, node) at heap entry i and remember where the node is."""
+    hkey[i], hnode[i] = key, node
+    pos[node] = i
+
+
+@njit(cache=True, nogil=True)
 def _sift_up(hkey: np.ndarray, hnode: np.ndarray, pos: np.ndarray, i: int) -> None:
     """Move entry i up until its parent comes before it."""
     key, node = hkey[i], hnode[i]
@@ -34,11 +43,9 @@ def _sift_up(hkey: np.ndarray, hnode: np.ndarray, pos: np.ndarray, i: int) -> No
         parent = (i - 1) // ARITY
         if not _before(key, node, hkey[parent], hnode[parent]):
             break
-        hkey[i], hnode[i] = hkey[parent], hnode[parent]
-        pos[hnode[i]] = i
+        _put(hkey, hnode, pos, i, hkey[parent], hnode[parent])
         i = parent
-    hkey[i], hnode[i] = key, node
-    pos[node] = i
+    _put(hkey, hnode, pos, i, key, node)
 
 
 @njit(cache=True, nogil=True)
@@ -55,11 +62,9 @@ def _sift_down(hkey: np.ndarray, hnode: np.ndarray, pos: np.ndarray, i: int, siz
                 child = c
         if not _before(hkey[child], hnode[child], key, node):
             break
-        hkey[i], hnode[i] = hkey[child], hnode[child]
-        pos[hnode[i]] = i
+        _put(hkey, hnode, pos, i, hkey[child], hnode[child])
         i = child
-    hkey[i], hnode[i] = key, node
-    pos[node] = i
+    _put(hkey, hnode, pos, i, key, node)
 
 
 @njit(cache=True, nogil=True)
@@ -103,8 +108,7 @@ def _peel_subset(
         i, key_i = hnode[0], hkey[0]
         size -= 1
         if size > 0:
-            hkey[0], hnode[0] = hkey[size], hnode[size]
-            pos[hnode[0]] = 0
+            _put(hkey, hnode, pos, 0, hkey[size], hnode[size])
             _sift_down(hkey, hnode, pos, 0, size)
         pos[i] = -1
         u = nodes[i]
