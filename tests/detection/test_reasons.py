@@ -57,12 +57,12 @@ def test_values_read_well() -> None:
 
 
 def test_descriptions_come_from_the_registry() -> None:
-    pytest.importorskip("features.graph.specs", reason="graph feature specs not written yet")
     from features.registry import all_specs
 
     spec = all_specs()[0]
     assert description(spec.name).startswith(spec.description)
     assert "account attribute" in description("not_a_registered_feature")
+    assert "neighbours" in description("g_rel_n1_mean_review_count")
 
 
 def test_flattened_reasons_are_readable_columns() -> None:
