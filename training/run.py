@@ -317,34 +317,11 @@ def train_command(
 
         say("rebuilding the account graphs for the label-derived features")
         graphs = build_graphs(dataset, FeatureConfig().graph)
+    inputs = (dataset, feature_table, groups, config, workspace, experiment, graphs, truth)
     if ablation:
-        results = run_ablation(
-            dataset,
-            feature_table,
-            groups,
-            config,
-            workspace,
-            experiment,
-            graphs,
-            truth,
-            fingerprint,
-            say,
-        )
+        results = run_ablation(*inputs, fingerprint, say)
     else:
-        results = [
-            train_run(
-                dataset,
-                feature_table,
-                groups,
-                config,
-                workspace,
-                experiment,
-                graphs,
-                truth,
-                fingerprint,
-                say=say,
-            )
-        ]
+        results = [train_run(*inputs, fingerprint, say=say)]
     for line in report_lines(results):
         say(line)
     return results

@@ -47,19 +47,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]
 def test_score_then_feedback(trained, tmp_path: Path) -> None:
     data, model, workspace = trained
     out = tmp_path / "lists"
-    run = ringwatch(
-        "score",
-        str(data),
-        "--model",
-        str(model),
-        "--out",
-        str(out),
-        "--capacity",
-        "500",
-        "--workspace",
-        str(workspace),
-        "--json",
-    )
+    base = ("score", str(data), "--model", str(model), "--out", str(out))
+    base += ("--workspace", str(workspace))
+    run = ringwatch(*base, "--capacity", "500", "--json")
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads(run.stdout.strip())  # exactly one JSON line on stdout
     folder = Path(summary["out"])
@@ -72,28 +62,11 @@ def test_score_then_feedback(trained, tmp_path: Path) -> None:
     assert confounders.height <= 0.02 * judged.height
     assert (folder / "report.html").stat().st_size > 10_000
 
-    again = ringwatch(
-        "score", str(data), "--model", str(model), "--out", str(out), "--workspace", str(workspace)
-    )
+    again = ringwatch(*base)
     assert again.returncode == 4 and "--overwrite" in again.stderr
 
-    strict = ringwatch(
-        "score",
-        str(data),
-        "--model",
-        str(model),
-        "--out",
-        str(out),
-        "--workspace",
-        str(workspace),
-        "--overwrite",
-        "--close-at",
-        "0.99",
-        "--review-at",
-        "0.97",
-        "--watch-at",
-        "0.95",
-    )
+    cuts = ("--close-at", "0.99", "--review-at", "0.97", "--watch-at", "0.95")
+    strict = ringwatch(*base, "--overwrite", *cuts)
     assert strict.returncode == 0, strict.stderr[-3000:]
     moved = pl.read_parquet(folder / "candidates.parquet")
     assert moved.filter(pl.col("action") == "close")["score"].min() >= 0.99
