@@ -18,8 +18,9 @@ from features.contract import Dataset
 from features.graph import csr
 from features.graph.cliques import clique_pairs, groups
 from features.graph.csr import CSR
-from features.graph.index import hashed_index, node_index, with_node
+from features.graph.index import hashed_index, node_index
 from features.graph.lockstep import lockstep_buckets, lockstep_graph
+from features.graph.weights import RelationEdges, relation_edges, relation_weights
 
 #: Identifier columns of `events` that bind accounts together, in output order.
 IDENTIFIERS = ("device", "ip", "instrument")
@@ -42,6 +43,8 @@ class Graphs:
     # lockstep target popularity), first_seen, engagement (lockstep aimed at an account)
     incidence: pl.DataFrame  # (node, key) pairs: which account used which binding key
     hubs: dict[str, np.ndarray]  # per identifier kind: hub identifiers each account used
+    weights: dict[str, dict[str, np.ndarray]]  # "rel" (all relations) and each configured
+    # relation: received and given edge-weight statistics (features.graph.weights)
 
     @property
     def n(self) -> int:
@@ -61,25 +64,18 @@ class Graphs:
 
 
 def relation_graphs(
-    edges: pl.DataFrame, hashed: pl.DataFrame, n: int, config: GraphConfig
+    edges: RelationEdges, n: int, config: GraphConfig
 ) -> tuple[CSR, CSR, dict[str, CSR], CSR]:
     """The directed graph of all relations, its undirected version (the social graph), one
     undirected graph per configured relation and the undirected graph of identity-binding
     relations. Each relation is bucket-sorted once (its rows picked by a mask on the
     relation's code); every other graph is a row merge of those (linear time)."""
-    frame = edges.lazy().select(
-        "src", "dst", "relation", pl.col("weight").fill_null(1.0).cast(pl.Float64)
-    )
-    frame = with_node(with_node(frame, "src", hashed, "u"), "dst", hashed, "v").collect()
-    names = frame["relation"].unique().sort()
-    code = frame["relation"].cast(pl.Enum(names.to_list())).to_physical().to_numpy()
-    u = frame["u"].to_numpy().astype(np.int64)
-    v = frame["v"].to_numpy().astype(np.int64)
-    w = frame["weight"].to_numpy().astype(np.float64)
     directed, undirected = {}, {}
-    for i, name in enumerate(names.to_list()):
-        mine = code == i
-        directed[name] = csr.from_edges(n, u[mine], v[mine], w[mine], undirected=False)
+    for name in edges.names:
+        mine = edges.of(name)
+        directed[name] = csr.from_edges(
+            n, edges.src[mine], edges.dst[mine], edges.weight[mine], undirected=False
+        )
         undirected[name] = csr.symmetrise(directed[name])
     combined = csr.add(list(directed.values())) if directed else csr.empty(n)
     social = csr.add(list(undirected.values())) if undirected else csr.empty(n)
@@ -175,7 +171,10 @@ def build_graphs(ds: Dataset, config: GraphConfig) -> Graphs:
     index = node_index(ds.accounts)
     hashed = hashed_index(index)
     n = index.height
-    directed, social, per_relation, binding = relation_graphs(ds.edges, hashed, n, config)
+    edges = relation_edges(ds.edges, hashed)
+    directed, social, per_relation, binding = relation_graphs(edges, n, config)
+    weights = relation_weights(edges, n, config.relations)
+    del edges  # the raw edges are not needed past this point
     shared, hubs, identifier_keys = {}, {}, {}
     for kind in IDENTIFIERS:
         usage = identifier_usage(ds.events, hashed, kind)
@@ -199,4 +198,5 @@ def build_graphs(ds: Dataset, config: GraphConfig) -> Graphs:
         keys=keys,
         incidence=incidence,
         hubs=hubs,
+        weights=weights,
     )

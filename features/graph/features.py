@@ -126,36 +126,14 @@ def graph_tree(graph: CSR, name: str, values: np.ndarray, columns: list[str]) ->
     return out
 
 
-def weight_stats(edges: pl.DataFrame, account_ids: pl.Series, prefix: str) -> dict:
-    """Per account, over the edges it received (`in`) and gave (`out`): mean weight, and for
-    received edges the lowest weight and the share of negative weights (signed ratings, trust
-    or distrust). NaN without such edges; a missing weight counts as 1 (the contract default)."""
-    nodes = pl.DataFrame({"account_id": account_ids}).with_row_index("node")
-    weighted = edges.lazy().select("src", "dst", pl.col("weight").fill_null(1.0).cast(pl.Float64))
-    out: dict[str, np.ndarray] = {}
-    for side, key in (("in", "dst"), ("out", "src")):
-        stats = [pl.col("weight").mean().alias("mean"), (pl.col("weight") < 0).mean().alias("neg")]
-        if side == "in":
-            stats.append(pl.col("weight").min().alias("min"))
-        per = weighted.group_by(key).agg(stats).collect()
-        aligned = nodes.join(per, left_on="account_id", right_on=key, how="left").sort("node")
-        out[f"g_{prefix}_{side}_weight_mean"] = aligned["mean"].to_numpy().astype(np.float64)
-        out[f"g_{prefix}_{side}_negative_share"] = (
-            aligned["neg"].cast(pl.Float64).to_numpy().astype(np.float64)
-        )
-        if side == "in":
-            out[f"g_{prefix}_in_weight_min"] = aligned["min"].to_numpy().astype(np.float64)
-    return out
-
-
-def edge_weight_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
-    """`weight_stats` over all explicit relations together and per configured relation."""
-    edges = ds.edges.lazy().select("src", "dst", "relation", "weight").collect()
-    out = weight_stats(edges, graphs.account_ids, "rel")
-    for name in config.relations:
-        of = edges.filter(pl.col("relation") == name)
-        out.update(weight_stats(of, graphs.account_ids, name))
-    return out
+def edge_weight_features(graphs: Graphs) -> dict:
+    """Received and given edge weights, over all explicit relations ("rel") and per
+    configured relation (see `features.graph.weights`)."""
+    return {
+        f"g_{prefix}_{name}": values
+        for prefix, stats in graphs.weights.items()
+        for name, values in stats.items()
+    }
 
 
 def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
@@ -173,7 +151,7 @@ def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
     out["g_rel_pagerank"] = pagerank(directed, inverse, config)
     out.update(cohesion(social, "rel"))
     out["g_trust"] = trust(ds, graphs, config)
-    out.update(edge_weight_features(ds, graphs, config))
+    out.update(edge_weight_features(graphs))
     return out
 
 
@@ -230,12 +208,12 @@ def build_graph_features(
     columns.update(link_features(graphs, candidate))
     chosen = neighbour_columns(behaviour, config)
     values = behaviour_matrix(behaviour, graphs.account_ids, chosen)
-    for name, graph in zip(AGGREGATE_GRAPHS, (graphs.social, candidate), strict=True):
-        columns.update(graph_tree(graph, name, values, chosen))
     attributes = attribute_columns(ds, config, chosen)
-    if attributes:
-        numbers = behaviour_matrix(ds.accounts, graphs.account_ids, attributes)
-        columns.update(graph_tree(graphs.social, "rel", numbers, attributes))
+    numbers = behaviour_matrix(ds.accounts, graphs.account_ids, attributes)
+    # attributes go over relations only: one pass over the relation graph takes both
+    both = np.ascontiguousarray(np.hstack([values, numbers]))
+    columns.update(graph_tree(graphs.social, "rel", both, chosen + attributes))
+    columns.update(graph_tree(candidate, "link", values, chosen))
     columns.update(ring_features(graphs, rings.membership))
     return as_frame(graphs.account_ids, columns)
 
