@@ -211,7 +211,7 @@ def build_graph_features(
     attributes = attribute_columns(ds, config, chosen)
     numbers = behaviour_matrix(ds.accounts, graphs.account_ids, attributes)
     # attributes go over relations only: one pass over the relation graph takes both
-    both = np.ascontiguousarray(np.hstack([values, numbers]))
+    both = np.hstack([values, numbers])  # C order, as the kernels read rows
     columns.update(graph_tree(graphs.social, "rel", both, chosen + attributes))
     columns.update(graph_tree(candidate, "link", values, chosen))
     columns.update(ring_features(graphs, rings.membership))
