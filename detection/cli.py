@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from common.errors import UserError
 from detection.config import ScoreConfig
-from features.errors import UserError
 
 app = typer.Typer(
     name="ringwatch",
@@ -51,8 +51,15 @@ def command(*args: Any, group: typer.Typer = app, **kwargs: Any) -> Callable:
 
 
 @app.callback()
-def main() -> None:
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show MLflow's own INFO log lines.")
+    ] = False,
+) -> None:
     """Find fake accounts and fraud rings; write ranked, explained close-candidate lists."""
+    from detection.console import configure
+
+    configure(verbose)
 
 
 Data = Annotated[Path, typer.Argument(help="Folder holding the input tables.")]
@@ -83,8 +90,8 @@ def demo(
     camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
 ) -> None:
     """Run the whole pipeline end to end on a freshly simulated platform."""
-    from detection.commands import progress
-    from detection.workflow import print_demo, run_demo
+    from detection.console import print_demo, progress
+    from detection.workflow import run_demo
 
     print_demo(run_demo(workspace, accounts, weeks, seed, camouflage, progress()))
 
@@ -102,21 +109,26 @@ def simulate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
     """Write a synthetic platform (tables + truth.parquet for evaluation) to OUT."""
+    from detection.console import bar, print_simulated
+    from detection.workflow import simulate as simulate_world
     from experiments.simulate import WorldConfig
-    from experiments.simulate.command import run_simulate
 
     knobs = dict(accounts=accounts, weeks=weeks, seed=seed, bad_share=bad_share)
     knobs |= dict(camouflage=camouflage, labelled_share=labelled_share, label_noise=label_noise)
-    run_simulate(out, WorldConfig(**knobs), overwrite)
+    with bar("simulating", None) as chunks:
+        track = lambda done, total: chunks.update(completed=done, total=total)  # noqa: E731
+        written, seconds = simulate_world(out, WorldConfig(**knobs), overwrite, track)
+    print_simulated(written, seconds)
 
 
 @command()
 def validate(data: Data, as_of: AsOf = None) -> None:
     """Check a data folder against the input contract and print a summary."""
-    from features.load import load_dataset
-    from features.summary import print_summary
+    from detection.console import print_summary
+    from features.io.load import load_dataset
+    from features.io.summary import summarise
 
-    print_summary(load_dataset(data, as_of))
+    print_summary(summarise(load_dataset(data, as_of)))
 
 
 @command()
@@ -127,11 +139,10 @@ def features(
     workspace: Workspace = DEMO,
 ) -> None:
     """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
-    from detection.commands import progress
+    from detection.console import print_features, progress
     from detection.workflow import write_features
 
-    table = write_features(data, as_of, out, workspace, progress())
-    print(f"wrote {out}: {table.frame.height:,} accounts × {table.frame.width - 1} features")
+    print_features(out, write_features(data, as_of, out, workspace, progress()).frame)
 
 
 @command()
@@ -144,11 +155,13 @@ def rings(
     as_of: AsOf = None,
 ) -> None:
     """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from detection.console import print_rings, progress
+    from detection.workflow import write_rings
     from experiments.ring_eval import print_evaluation, read_truth
-    from features.graph.command import run_rings
 
     checked = read_truth(truth) if truth is not None else None  # fail fast, before the work
-    found = run_rings(data, out, as_of)
+    found, accounts, snapshot, seconds = write_rings(data, out, as_of, progress())
+    print_rings(found, out, accounts, snapshot, seconds)
     if checked is not None:
         print_evaluation(found.membership, checked)
 
@@ -172,7 +185,7 @@ def train(
     workspace: Workspace = DEMO,
 ) -> None:
     """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
-    from detection.commands import progress
+    from detection.console import progress
     from detection.workflow import train_stage
 
     say = progress()
@@ -192,6 +205,7 @@ def runs_list(
     as_json: JsonOutput = False,
 ) -> None:
     """List the latest training runs with held-out metrics and registered versions."""
+    from detection.console import print_runs
     from training import runs
     from training.tracking import connect
 
@@ -199,7 +213,7 @@ def runs_list(
     if as_json:
         print(runs.to_json(frame))
     else:
-        runs.print_runs(frame)
+        print_runs(frame)
 
 
 @command("show", group=runs_app)
@@ -209,6 +223,7 @@ def runs_show(
     as_json: JsonOutput = False,
 ) -> None:
     """Show one run: params, metrics, tags, artifact files and model versions."""
+    from detection.console import print_run
     from training import runs
     from training.tracking import connect
 
@@ -216,7 +231,7 @@ def runs_show(
     if as_json:
         print(runs.to_json(found))
     else:
-        runs.print_run(found)
+        print_run(found)
 
 
 @command("compare", group=runs_app)
@@ -226,6 +241,7 @@ def runs_compare(
     as_json: JsonOutput = False,
 ) -> None:
     """Compare runs' metrics side by side."""
+    from detection.console import print_run_comparison
     from training import runs
     from training.tracking import connect
 
@@ -233,7 +249,7 @@ def runs_compare(
     if as_json:
         print(runs.to_json(frame))
     else:
-        runs.print_comparison(frame)
+        print_run_comparison(frame)
 
 
 @command()
@@ -246,6 +262,7 @@ def promote(
     as_json: JsonOutput = False,
 ) -> None:
     """Make a model version @champion after comparing it with the champion on held-out data."""
+    from detection.console import print_promotion
     from training import registry
     from training.runs import to_json
     from training.tracking import connect
@@ -254,7 +271,7 @@ def promote(
         if as_json:
             print(to_json(comparison.to_dict()))
         else:
-            registry.print_comparison(comparison)
+            print_promotion(comparison)
 
     try:
         comparison = registry.promote(version, force, connect(workspace))
@@ -297,7 +314,8 @@ def score(
     """
     import json
 
-    from detection.commands import json_errors, print_score, progress, run_score
+    from detection.commands import json_errors, run_score
+    from detection.console import print_score, progress
 
     with json_errors(as_json):
         cut = dict(capacity=capacity, min_precision=min_precision, overwrite=overwrite)
@@ -328,7 +346,8 @@ def feedback(
     """Merge reviewers' decisions (closed, cleared, escalated) into the labels, with history."""
     import json
 
-    from detection.commands import json_errors, print_feedback, run_feedback
+    from detection.commands import json_errors, run_feedback
+    from detection.console import print_feedback
 
     with json_errors(as_json):
         summary = run_feedback(decisions, data)
@@ -345,7 +364,8 @@ def import_(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
     """Convert a public evaluation dataset into input-contract tables in OUT."""
-    from experiments.importers import import_dataset, print_import
+    from detection.console import print_import
+    from experiments.importers import import_dataset
 
     print_import(import_dataset(name, source_dir, out, overwrite))
 

@@ -2,36 +2,23 @@
 
 Progress goes to stderr; stdout holds only the result (one JSON line with --json). With
 --json a user error is also reported as one JSON line on stdout before the process exits with
-its code (detection.errors.ExitCode).
+its code (common.errors.ExitCode).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
+from common.errors import UserError
+from common.progress import Say, silent
 from detection.config import ScoreConfig
-from features.errors import UserError
 
 DEFAULT_MODEL = "models:/ringwatch@champion"
-
-
-@cache
-def stderr_console():  # -> rich.console.Console
-    """One rich console on stderr, shared by progress lines and bars (stdout stays clean)."""
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def progress() -> Callable[[str], None]:
-    """A `say` that prints dim progress lines to stderr."""
-    return lambda text: stderr_console().print(f"[dim]· {text}[/dim]")
 
 
 @contextmanager
@@ -46,17 +33,6 @@ def json_errors(as_json: bool) -> Iterator[None]:
         raise
 
 
-@contextmanager
-def scoring_progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr over the accounts scored; yields its advance function."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    columns = ("scoring", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task("scoring", total=total)
-        yield lambda n: bar.advance(task, n)
-
-
 def with_label_features(frame, model, ds, graphs):  # -> pl.DataFrame
     """The feature table with the model's label-derived features from every known label."""
     if not model.label_features:
@@ -64,7 +40,7 @@ def with_label_features(frame, model, ds, graphs):  # -> pl.DataFrame
 
     from features.config import FeatureConfig
     from features.graph import build_graphs
-    from features.load import labels_known_at
+    from features.io.load import labels_known_at
     from training.oof import scoring_label_features
 
     graphs = graphs if graphs is not None else build_graphs(ds, FeatureConfig().graph)
@@ -85,12 +61,13 @@ def run_score(
     workspace: Path = Path("ringwatch-demo"),
     cache_root: Path | None = None,
     config: ScoreConfig | None = None,
-    say: Callable[[str], None] = lambda _: None,
+    say: Say = silent,
 ) -> dict:
     """Load the data and the model, build the features, score, write; return the summary."""
     from detection import output
+    from detection.console import bar, note_kernels
     from detection.pipeline import output_name, score_base
-    from features.load import load_dataset, normalise_as_of
+    from features.io.load import load_dataset, normalise_as_of
     from features.pipeline import feature_table
     from training.registry import load_model
 
@@ -106,6 +83,7 @@ def run_score(
     say(f"loading model {model_uri}")
     model = load_model(model_uri, workspace)
     spent["model"] = time.perf_counter() - start - spent["load"]
+    note_kernels(say)
     table = feature_table(ds, cache_root, say=say)
     frame = with_label_features(table.frame, model, ds, table.graphs)
     spent["features"] = time.perf_counter() - start - spent["load"] - spent["model"]
@@ -116,7 +94,7 @@ def run_score(
         "labels": ds.labels.height,
         "warnings": list(ds.warnings),
     }
-    with scoring_progress(frame.height) as advance:
+    with bar("scoring", frame.height) as progress:
         result = score_base(
             frame,
             model,
@@ -131,25 +109,9 @@ def run_score(
             overwrite=overwrite,
             say=say,
             prior_timings=spent,
-            advance=advance,
+            advance=progress.advance,
         )
     return {**result.summary, "seconds": round(time.perf_counter() - start, 3)}
-
-
-def print_score(summary: dict) -> None:
-    """The result of a scoring run in a few human lines."""
-    p = summary.get("expected_precision")
-    precision = "—" if p is None else f"{100 * p:.1f} %"
-    print(
-        f"{summary['candidates']:,} candidates out of {summary['accounts_scored']:,} accounts "
-        f"({summary['close']:,} close, {summary['review']:,} review, {summary['watch']:,} "
-        f"watch), {summary['rings']:,} rings among them; expected precision {precision}"
-    )
-    print(
-        f"changes: {summary['new']:,} new, {summary['escalated']:,} escalated, "
-        f"{summary['dropped']:,} dropped"
-    )
-    print(f"written to {summary['out']} (open report.html)")
 
 
 def run_feedback(decisions: Path, data: Path) -> dict:
@@ -157,12 +119,3 @@ def run_feedback(decisions: Path, data: Path) -> dict:
     from detection.feedback import merge_feedback
 
     return merge_feedback(decisions, data).to_dict()
-
-
-def print_feedback(summary: dict) -> None:
-    """The result of a feedback merge in one line."""
-    print(
-        f"{summary['labels_added']:,} labels added to {summary['labels']}, "
-        f"{summary['escalated']:,} escalations logged, {summary['skipped']:,} decisions "
-        f"already merged before (log: {summary['log']})"
-    )

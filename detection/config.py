@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from features.errors import UserError
+from common.errors import UserError
 
 #: Suggested actions, most severe first.
 ACTIONS = ("close", "review", "watch")

@@ -6,7 +6,7 @@ DECISIONS.csv columns: account_id, decision (closed / cleared / escalated), deci
 - closed -> a label 1 row, cleared -> a label 0 row, appended to `labels` with
   labelled_at = decided_at and audit columns source='review', decision, reviewer, note.
   Earlier rows are never changed or removed: the labels table is the history, and the loader
-  (features.load.latest_labels) takes each account's latest row (by labelled_at, then file
+  (features.io.load.latest_labels) takes each account's latest row (by labelled_at, then file
   order), so a later decision supersedes an earlier one.
 - escalated -> no label (the account is still under review); recorded in the log only.
 - Every decision (escalations included) is appended to `review_decisions.parquet` in the data
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import polars as pl
 
+from common.atomic import atomic_file
+from common.errors import ContractError, UserError
 from detection.output import locked
-from features.atomic import atomic_file
-from features.contract import TS, Column
-from features.errors import ContractError, UserError
-from features.parse import parse_column
-from features.tables import find_table, read_table
+from features.io.contract import TS, Column
+from features.io.parse import parse_column
+from features.io.tables import find_table, read_table
 
 DECISIONS = {"closed": 1, "cleared": 0, "escalated": None}
 REQUIRED = ("account_id", "decision", "decided_at")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from detection.errors import LockHeld, OutputExists
+from common.errors import LockHeld, OutputExists
 
 #: Test hook: the writer sleeps this many seconds at `checkpoint(...)` named in PAUSE_AT.
 PAUSE_AT = "RINGWATCH_PAUSE_AT"

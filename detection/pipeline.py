@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from common.progress import Say, silent
 from detection import output
 from detection.candidates import Selection, expected_precision_curve, select_candidates
 from detection.config import ACTIONS, ScoreConfig
@@ -25,8 +26,6 @@ from detection.reasons import REASONS, flatten_reasons, top_reasons
 from detection.report import ReportInputs, drawn_rings, render_report
 from detection.ringlist import IDENTIFIER_KINDS, ring_links, rings_among
 from detection.score import Model, rank_scores, score_chunks
-
-Say = Callable[[str], None]
 
 
 def curve_length(selection: Selection) -> int:
@@ -162,7 +161,7 @@ def score_base(
     edges: pl.DataFrame | None = None,
     inputs: dict | None = None,
     overwrite: bool = False,
-    say: Say = lambda _: None,
+    say: Say = silent,
     prior_timings: dict[str, float] | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> ScoreResult:

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
-from features.errors import UserError
+from common.errors import UserError
 
 
 class Model(Protocol):

@@ -6,18 +6,17 @@ Each function is one stage as the CLI runs it (the CLI bodies are a few lines ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from features.atomic import write_parquet
-from features.config import FeatureConfig
-from features.contract import Dataset
-from features.load import load_dataset
+from common.atomic import write_parquet
+from common.progress import Say
+from features.config import FeatureConfig, GraphConfig
+from features.io.contract import Dataset
+from features.io.load import load_dataset
 from features.pipeline import FeatureTable, feature_table
-
-Say = Callable[[str], None]
 
 DEMO_EXPERIMENT = "ringwatch-demo"
 TRUTH_FILE = "truth.parquet"  # written by the simulator beside the tables; evaluation only
@@ -32,8 +31,11 @@ def features_stage(
     data: Path, as_of: datetime | None, workspace: Path | None, say: Say
 ) -> tuple[Dataset, FeatureTable]:
     """Load the data folder and build (or reuse) its feature table."""
+    from detection.console import note_kernels
+
     ds = load_dataset(data, as_of)
     root = cache_root(workspace) if workspace is not None else None
+    note_kernels(say)
     return ds, feature_table(ds, root, FeatureConfig(), say)
 
 
@@ -44,6 +46,35 @@ def write_features(
     _, table = features_stage(data, as_of, workspace, say)
     write_parquet(table.frame, out)
     return table
+
+
+def write_rings(data: Path, out: Path, as_of: datetime | None, say: Say):  # -> tuple
+    """What `ringwatch rings` does: load, build graphs, find rings, write the ring table.
+
+    Returns (rings, accounts, as_of, seconds) for the printer."""
+    from features.graph.build import build_graphs
+    from features.graph.rings import find_rings
+
+    config = GraphConfig()
+    started = time.perf_counter()
+    say("loading the data")
+    ds = load_dataset(data, as_of)
+    say(f"building graphs of {ds.accounts.height:,} accounts")
+    graphs = build_graphs(ds, config)
+    say("peeling candidate components into rings")
+    rings = find_rings(ds, graphs, config)
+    write_parquet(rings.rings, out)
+    return rings, ds.accounts.height, ds.as_of, time.perf_counter() - started
+
+
+def simulate(out: Path, config, overwrite: bool, progress=None):  # -> simulate.Written
+    """What `ringwatch simulate` does: the world `config` written to `out`, and the seconds."""
+    from experiments.simulate.writer import simulate_to
+
+    config.check()
+    started = time.perf_counter()
+    written = simulate_to(config, out, overwrite=overwrite, progress=progress)
+    return written, time.perf_counter() - started
 
 
 def train_stage(
@@ -116,8 +147,9 @@ def run_demo(
 ) -> DemoResult:
     """The whole pipeline on a freshly simulated world inside `workspace`."""
     from detection.commands import run_score
+    from detection.console import print_summary
     from experiments.simulate import WorldConfig, simulate_to
-    from features.summary import print_summary
+    from features.io.summary import summarise
 
     workspace = Path(workspace)
     data, lists = workspace / "data", workspace / "lists"
@@ -125,7 +157,7 @@ def run_demo(
     world = WorldConfig(accounts=accounts, weeks=weeks, seed=seed, camouflage=camouflage)
     simulate_to(world.check(), data, overwrite=True)
     say("validating the input tables")
-    print_summary(load_dataset(data))
+    print_summary(summarise(load_dataset(data)))
     results = train_stage(
         data, None, workspace, DEMO_EXPERIMENT, None, None, False, False, say, compare_random=True
     )
@@ -138,21 +170,3 @@ def run_demo(
     )  # fmt: skip
     folder = Path(summary["out"])
     return DemoResult(workspace, data, lists, folder, folder / "report.html", summary)
-
-
-def print_demo(result: DemoResult) -> None:
-    """Tell the user where everything is and how to look at it."""
-    s = result.summary
-    store = result.workspace / "mlflow.db"
-    print(
-        f"""
-ringwatch demo finished.
-  data (simulated):   {result.data}   (truth.parquet beside it is for evaluation only)
-  close candidates:   {result.list_folder}/candidates.csv  ({s["candidates"]} accounts, \
-{s.get("rings", 0)} rings; {s.get("close", 0)} close, {s.get("review", 0)} review, \
-{s.get("watch", 0)} watch)
-  review report:      {result.report}   (open it in a browser)
-  MLflow runs/models: ringwatch runs list --workspace {result.workspace}
-                      mlflow ui --backend-store-uri sqlite:///{store}
-"""
-    )

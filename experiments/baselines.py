@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from features.contract import Dataset
+from features.io.contract import Dataset
 
 PARAMS = {
     "objective": "binary",

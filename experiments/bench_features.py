@@ -7,7 +7,7 @@ For each size: simulate the world once (cached under --work), then time
 events per second and peak RSS; then time the numba kernels against their plain-Python twins
 on the same events (a sample of accounts) and report the speed ratio and the largest
 difference between the two. Modes: `dataset` hands the builder the Dataset of
-`features.load.load_dataset` (what `ringwatch features` does: events stay a checked, cut scan
+`features.io.load.load_dataset` (what `ringwatch features` does: events stay a checked, cut scan
 of the Parquet parts, and the load includes the validation pass); `lazy` hands it a bare
 `pl.scan_parquet` of the events; `memory` collects the Dataset's events into memory first.
 Both lazy sources are read once, in batches, into per-bucket temporary files. `auto` (the
@@ -59,7 +59,7 @@ def run_one(world: Path, mode: str, buckets: int) -> dict:
     from features.behaviour import build_behaviour_features
     from features.behaviour.buckets import bucket_count
     from features.config import BehaviourConfig
-    from features.load import load_dataset
+    from features.io.load import load_dataset
 
     config = BehaviourConfig(n_buckets=buckets)
     with PeakRss() as rss:

@@ -363,7 +363,7 @@ def run_stage(accounts: int, work: Path) -> list[tuple[str, float, float, float]
     from features.config import GraphConfig
     from features.graph import build_graph_features, build_graphs, find_rings
     from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS
-    from features.load import load_dataset
+    from features.io.load import load_dataset
 
     folder = ensure_world(accounts, work)
     config = GraphConfig()

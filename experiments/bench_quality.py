@@ -2,7 +2,7 @@
 public datasets of ../shared/data, under the published and the strict protocol.
 
 For each dataset: import it with experiments.importers (into a temporary folder), load it with
-features.load.load_dataset (the same door every command uses), then for each protocol
+features.io.load.load_dataset (the same door every command uses), then for each protocol
 (experiments.protocols), seed and method fit on the training part and score the test part.
 Metrics: AUROC, AUPRC and Rec@K (K = bad accounts in the test part), mean ± std over seeds
 (for CV: the mean over folds is one seed's value). Methods are plain functions
@@ -25,6 +25,8 @@ import polars as pl
 from rich.console import Console
 from rich.progress import Progress
 
+from common.errors import UserError
+from detection.console import out as console_out
 from experiments import baselines, protocols
 from experiments.importers import SOURCE_FOLDERS, import_dataset
 from experiments.protocols import Scheme, Split
@@ -38,9 +40,8 @@ from experiments.quality_report import (
     summarise,
     write_outputs,
 )
-from features.contract import Dataset
-from features.errors import UserError
-from features.load import default_as_of, load_dataset
+from features.io.contract import Dataset
+from features.io.load import default_as_of, load_dataset
 
 #: Evaluation scheme per dataset (train shares as GADBench; CV where labels are few).
 SCHEMES: dict[str, Scheme] = {
@@ -374,7 +375,7 @@ def run_quality(
     console: Console | None = None,
 ) -> pl.DataFrame:
     """Run the quality benchmark; print the table, write results.{md,csv}; return the summary."""
-    console = console or Console()
+    console = console or console_out()
     datasets, methods = list(datasets or SCHEMES), list(methods or METHODS)
     check_choices(datasets, methods, seeds, data_root)
     command = f"ringwatch bench quality --datasets {','.join(datasets)} --seeds {seeds}"

@@ -29,14 +29,14 @@ def _simulate(work: Path, accounts: int) -> int:
 
 
 def _load(work: Path, accounts: int) -> int:
-    from features.load import load_dataset
+    from features.io.load import load_dataset
 
     return load_dataset(work / "data").n_events
 
 
 def _behaviour(work: Path, accounts: int) -> int:
     from features.behaviour import build_behaviour_features
-    from features.load import load_dataset
+    from features.io.load import load_dataset
 
     ds = load_dataset(work / "data")
     start = time.perf_counter()
@@ -49,7 +49,7 @@ def _behaviour(work: Path, accounts: int) -> int:
 def _graph(work: Path, accounts: int) -> int:
     from features.config import GraphConfig
     from features.graph import build_graph_features, build_graphs, find_rings
-    from features.load import load_dataset
+    from features.io.load import load_dataset
     from features.pipeline import account_attributes
 
     ds = load_dataset(work / "data")
@@ -66,7 +66,7 @@ def _graph(work: Path, accounts: int) -> int:
 
 
 def _train(work: Path, accounts: int) -> int:
-    from features.load import load_dataset
+    from features.io.load import load_dataset
     from training.config import TrainConfig
     from training.fit import fit_model
 
@@ -82,7 +82,7 @@ def _train(work: Path, accounts: int) -> int:
 
 def _score(work: Path, accounts: int) -> int:
     from detection.pipeline import score_base
-    from features.load import load_dataset
+    from features.io.load import load_dataset
     from training.model import RingwatchModel
 
     ds = load_dataset(work / "data")

@@ -1,6 +1,6 @@
 """Regenerates the README's generated sections (input contract, feature registry) from the code.
 
-Run `python -m experiments.docs` after changing features/contract.py or a feature's spec; a test
+Run `python -m experiments.docs` after changing features/io/contract.py or a feature's spec; a test
 fails while the README is out of date.
 """
 
@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from features.contract import TABLES
+from features.io.contract import TABLES
 from features.registry import all_specs
 
 README = Path(__file__).resolve().parent.parent / "README.md"

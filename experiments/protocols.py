@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
-from features.contract import Dataset
+from features.io.contract import Dataset
 
 HOLDOUT_FOLDS = 10  # group-aware hold-out: test = round(10 x test share) of 10 group folds
 TIME_QUANTILES = (0.50, 0.75)  # range of the rolling-origin cut-offs

@@ -9,7 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from features.atomic import atomic_file
+from common.atomic import atomic_file
 
 METRICS = ("auroc", "auprc", "rec_at_k")
 METRIC_TITLES = {"auroc": "AUROC", "auprc": "AUPRC", "rec_at_k": "Rec@K"}

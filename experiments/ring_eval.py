@@ -89,7 +89,7 @@ def format_report(result: dict[str, Any]) -> str:
 
 def read_truth(path: Path) -> pl.DataFrame:
     """A truth table, or a UserError naming the file and what is wrong with it."""
-    from features.errors import ContractError
+    from common.errors import ContractError
 
     path = Path(path)
     if not path.is_file():
@@ -115,7 +115,7 @@ def run(data: Path) -> dict[str, Any]:
     """Load a simulated world folder, find its rings and score them against its truth."""
     from features.config import GraphConfig
     from features.graph import build_graphs, find_rings
-    from features.load import load_dataset
+    from features.io.load import load_dataset
 
     config = GraphConfig()
     ds = load_dataset(data)

@@ -8,21 +8,19 @@ table when nothing it depends on changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from features.atomic import atomic_dir
+from common.atomic import atomic_dir
+from common.progress import Say, silent
 from features.behaviour import build_behaviour_features
 from features.config import FeatureConfig
-from features.contract import Dataset
-from features.fingerprint import cache_key, fingerprint_inputs
 from features.graph import Graphs, build_graph_features, build_graphs, find_rings
 from features.graph.rings import Rings
-
-Say = Callable[[str], None]
+from features.io.contract import Dataset
+from features.io.fingerprint import cache_key, fingerprint_inputs
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ def side_by_side(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def build_feature_table(
-    ds: Dataset, config: FeatureConfig = FeatureConfig(), say: Say = lambda _: None
+    ds: Dataset, config: FeatureConfig = FeatureConfig(), say: Say = silent
 ) -> FeatureTable:
     """Every feature of every account at the snapshot, plus the rings."""
     say("behavioural features")
@@ -103,7 +101,7 @@ def feature_table(
     ds: Dataset,
     cache_root: Path | None,
     config: FeatureConfig = FeatureConfig(),
-    say: Say = lambda _: None,
+    say: Say = silent,
 ) -> FeatureTable:
     """The feature table of `ds`, reused from `cache_root` when inputs and settings match."""
     inputs = fingerprint_inputs(ds.source)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from features.errors import UserError
+from common.errors import UserError
 
 SPLIT_KINDS = ("strict", "time", "ring", "random")
 IMBALANCE = ("scale_pos_weight", "is_unbalance", "none")

@@ -24,7 +24,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from features.errors import UserError
+from common.errors import UserError
 from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, search, train_booster
 from training.calibrate import fit_calibrator

@@ -16,8 +16,8 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from features.atomic import atomic_dir
-from features.errors import UserError
+from common.atomic import atomic_dir
+from common.errors import UserError
 from training.calibrate import Calibrator
 
 FORMAT = 1

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from features.errors import UserError
+from common.errors import UserError
 from training.tracking import connect, current_client
 
 if TYPE_CHECKING:
@@ -348,37 +348,3 @@ def promote(
     if current.get(CHALLENGER) == version:
         client.delete_registered_model_alias(MODEL_NAME, CHALLENGER)
     return replace(comparison, promoted=True, forced=forced)
-
-
-def print_comparison(comparison: Comparison) -> None:
-    """Print challenger vs champion as a rich table, with the decision underneath."""
-    from rich.console import Console
-    from rich.table import Table
-
-    champion = comparison.champion
-    table = Table(
-        title=f"challenger v{comparison.challenger} vs "
-        + (f"champion v{champion}" if champion else "no champion yet"),
-    )
-    table.add_column("metric")
-    table.add_column(f"challenger v{comparison.challenger}", justify="right")
-    table.add_column("champion" + (f" v{champion}" if champion else " (none)"), justify="right")
-    table.add_column("change", justify="right")
-    for name in COMPARED:
-        new = comparison.challenger_metrics[name]
-        old = (comparison.champion_metrics or {}).get(name)
-        change = "" if old is None else f"{new - old:+.4f}"
-        label = f"precision@{comparison.k}" if name == "precision_at_k" else name
-        table.add_row(label, f"{new:.4f}", "-" if old is None else f"{old:.4f}", change)
-    console = Console()
-    console.print(table)
-    console.print(
-        f"scored on the {comparison.n} held-out accounts ({comparison.n_bad} bad) of run "
-        f"{comparison.heldout_run[:8]}; precision@k at k = {comparison.k}",
-        soft_wrap=True,
-    )
-    if comparison.note:
-        console.print(comparison.note, soft_wrap=True)
-    if comparison.promoted:
-        note = " (forced)" if comparison.forced else ""
-        console.print(f"version {comparison.challenger} is now @{CHAMPION}{note}")

@@ -7,7 +7,6 @@ three runs (behaviour only, graph only, both) so the value of each feature famil
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from features.contract import Dataset
-from features.errors import UserError
+from common.errors import UserError
+from common.progress import Say, silent
+from features.io.contract import Dataset
 from training.config import TrainConfig, config_params
 from training.fit import LABEL_STAGE, FitResult, fit_model
 from training.metrics import truth_metrics
@@ -27,8 +27,6 @@ ABLATION: dict[str, set[str] | None] = {
     "both": None,
 }
 HEADLINE = ("average_precision", "roc_auc", "recall_at_precision_0_9", "ece")
-
-Say = Callable[[str], None]
 
 
 @dataclass
@@ -62,7 +60,7 @@ def data_fingerprint(dataset: Dataset, given: dict[str, str] | None = None) -> d
         "data.labels_bad": str(int((labels["label"] == 1).sum())),
     }
     if inputs_sha256 is None and Path(dataset.source).is_dir():
-        from features.fingerprint import fingerprint_inputs
+        from features.io.fingerprint import fingerprint_inputs
 
         inputs_sha256 = fingerprint_inputs(Path(dataset.source))
     fingerprint["data.inputs_sha256"] = inputs_sha256 or "unknown"
@@ -201,7 +199,7 @@ def train_run(
     register: bool = True,
     run_name: str | None = None,
     tags: dict[str, str] | None = None,
-    say: Say = lambda _: None,
+    say: Say = silent,
 ) -> TrainResult:
     """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked."""
     import mlflow
@@ -266,7 +264,7 @@ def run_ablation(
     graphs: Any = None,
     truth: Path | pl.DataFrame | None = None,
     fingerprint: dict[str, str] | None = None,
-    say: Say = lambda _: None,
+    say: Say = silent,
 ) -> list[TrainResult]:
     """Three logged runs on the same split: behaviour only, graph only, both (none registered)."""
     fingerprint = data_fingerprint(dataset, fingerprint)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from features.errors import UserError
+from common.errors import UserError
 from training.registry import MODEL_NAME, aliases, versions
 from training.tracking import current_client
 
@@ -230,7 +230,7 @@ def to_json(value: Any) -> str:
     return json.dumps(jsonable(value), indent=2)
 
 
-def _fmt(value: Any) -> str:
+def fmt(value: Any) -> str:
     """A cell: counts as integers, other numbers to 4 decimals, times to the second, None '-'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -241,89 +241,3 @@ def _fmt(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S UTC")
     return str(value)
-
-
-def print_runs(frame: pl.DataFrame) -> None:
-    """Print `list_runs` output as a compact table (fits 80 columns) with headline metrics."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if frame.height == 0:
-        console.print("no runs yet: train a model with `ringwatch train`")
-        return
-    metrics = [m for m in HEADLINE if m in frame.columns]
-    metrics = metrics or [c for c in frame.columns if c not in BASE_COLUMNS][:3]
-    several = frame["experiment"].n_unique() > 1
-    unusual = bool((frame["status"] != "FINISHED").any())
-    title = f"{frame.height} latest run(s)" + ("" if several else f" of {frame['experiment'][0]}")
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column("run", no_wrap=True)
-    table.add_column("name", overflow="ellipsis", max_width=24)
-    table.add_column("started", no_wrap=True)
-    optional = [("experiment", several), ("status", unusual)]
-    for column, shown in optional:
-        if shown:
-            table.add_column(column, overflow="ellipsis")
-    table.add_column("split", overflow="ellipsis")
-    table.add_column("model", no_wrap=True)
-    for metric in metrics:
-        table.add_column(HEADLINE.get(metric, metric[:12]), justify="right", no_wrap=True)
-    for row in frame.iter_rows(named=True):
-        started = "-" if row["start_time"] is None else f"{row['start_time']:%m-%d %H:%M}"
-        cells = [row["run_id"][:8], row["run_name"], started]
-        cells += [row[column] for column, shown in optional if shown]
-        cells += [row["split"] or "-", row["model"] or "-"]
-        table.add_row(*cells, *(_fmt(row[m]) for m in metrics))
-    console.print(table)
-    console.print("times in UTC; `ringwatch runs show RUN` for details", style="dim")
-
-
-def print_run(run: dict[str, Any]) -> None:
-    """Print `show_run` output: a header, then params, metrics, tags and artifacts."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    models = ", ".join(
-        f"{m['name']} v{m['version']}" + "".join(f" @{a}" for a in m["aliases"])
-        for m in run["models"]
-    )
-    took = "-" if run["duration_s"] is None else f"{run['duration_s']:.1f} s"
-    console.print(f"[bold]run {run['run_id']}[/bold] ({run['run_name']})")
-    for label, value in [
-        ("experiment", run["experiment"]),
-        ("status", run["status"]),
-        ("started", _fmt(run["start_time"])),
-        ("took", took),
-        ("model", models or "-"),
-        ("artifacts", run["artifact_uri"]),
-    ]:
-        console.print(f"  {label:<11} {value}", soft_wrap=True, highlight=False)
-    for section in ("params", "metrics", "tags"):
-        if run[section]:
-            table = Table(title=section, title_justify="left")
-            table.add_column("name")
-            table.add_column("value", justify="right" if section == "metrics" else "left")
-            for name, value in run[section].items():
-                table.add_row(name, _fmt(value))
-            console.print(table)
-    if run["artifacts"]:
-        console.print("[bold]artifact files[/bold]")
-        for path in run["artifacts"]:
-            console.print(f"  {path}")
-
-
-def print_comparison(frame: pl.DataFrame) -> None:
-    """Print `compare_runs` output: metrics as rows, runs as columns."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="metrics side by side")
-    table.add_column("metric")
-    for column in frame.columns[1:]:
-        table.add_column(column, justify="right")
-    for row in frame.iter_rows():
-        table.add_row(row[0], *(_fmt(v) for v in row[1:]))
-    Console().print(table)

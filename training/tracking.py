@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from features.errors import UserError
+from common.errors import UserError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from common.errors import UserError
 from experiments.importers.common import Summary, write_tables
-from features.errors import UserError
 
 #: importer name → module (one small module per dataset).
 MODULES = {
@@ -51,16 +51,4 @@ def import_dataset(name: str, source_dir: Path, out: Path, overwrite: bool = Fal
     )
 
 
-def print_import(summary: Summary, console: object | None = None) -> None:
-    """What an import wrote, and the dataset's caveats, for the command line."""
-    from rich.console import Console
-
-    console = console or Console()
-    rows = ", ".join(f"{table} {count:,}" for table, count in summary.rows.items())
-    console.print(f"[bold green]imported:[/] {summary.name} → {summary.out} ({rows})")
-    console.print(f"labelled bad accounts: {summary.positives:,}")
-    for note in summary.notes:
-        console.print(f"note: {note}")
-
-
-__all__ = ["NAMES", "SOURCE_FOLDERS", "Summary", "import_dataset", "print_import", "read_dataset"]
+__all__ = ["NAMES", "SOURCE_FOLDERS", "Summary", "import_dataset", "read_dataset"]

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from features.atomic import atomic_dir
-from features.contract import TABLES, TS
-from features.errors import UserError
+from common.atomic import atomic_dir
+from common.errors import UserError
+from features.io.contract import TABLES, TS
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 
 from experiments.simulate.kinds import ACTION, ACTIONS
-from features.contract import EDGES, EVENTS, TS
+from features.io.contract import EDGES, EVENTS, TS
 
 POST_CONTENT = 10**12  # own posts get content ids POST_CONTENT + account * 10**5 + k
 OWN_POST = -2  # content placeholder: "this post's own new content id"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Literal
 
-from features.errors import UserError
+from common.errors import UserError
 
 Camouflage = Literal["none", "light", "heavy"]
 CAMOUFLAGE_LEVELS: tuple[str, ...] = ("none", "light", "heavy")

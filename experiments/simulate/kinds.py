@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.contract import CORE_ACTIONS
+from features.io.contract import CORE_ACTIONS
 
 BENIGN_KINDS = ("individual", "brand", "media", "government", "creator", "newsroom", "nat_user")
 BAD_KINDS = ("fake_farm", "card_fraud", "clickbait_farm", "porn", "violence")

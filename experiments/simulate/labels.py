@@ -11,7 +11,7 @@ from experiments.simulate.batch import account_ids, id_width
 from experiments.simulate.kinds import BAD_KINDS, KIND, KINDS, N_BENIGN, REASON
 from experiments.simulate.plan import Plan
 from experiments.simulate.population import DAY
-from features.contract import LABELS, TS
+from features.io.contract import LABELS, TS
 
 RING_FOUND_BOOST = 1.5  # members of a ring moderators found are this much likelier labelled
 CLEARED_WEIGHT = {"newsroom": 5.0, "nat_user": 3.0}  # confounders are reviewed more often

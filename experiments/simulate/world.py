@@ -22,7 +22,7 @@ from experiments.simulate.edges import chunk_edges
 from experiments.simulate.kinds import CATEGORIES
 from experiments.simulate.labels import build_labels, build_truth
 from experiments.simulate.plan import Plan, plan_world
-from features.contract import ACCOUNTS, TS
+from features.io.contract import ACCOUNTS, TS
 
 GENERATORS = (
     behaviour.human_events,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import polars as pl
 
+from common.atomic import atomic_dir
 from experiments.simulate.config import WorldConfig
 from experiments.simulate.plan import plan_world
 from experiments.simulate.world import World, chunk_ranges, iter_chunks, static_tables, window_end
-from features.atomic import atomic_dir
 
 ROW_GROUP = 500_000  # rows per Parquet row group
 

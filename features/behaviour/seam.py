@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from features.contract import CORE_ACTIONS
+from features.io.contract import CORE_ACTIONS
 
 #: The core actions of the contract, each with fixed per-action count columns.
 ACTIONS = CORE_ACTIONS

@@ -14,13 +14,13 @@ import numpy as np
 import polars as pl
 
 from features.config import GraphConfig
-from features.contract import Dataset
 from features.graph import csr
 from features.graph.cliques import clique_pairs, groups
 from features.graph.csr import CSR
 from features.graph.index import hashed_index, node_index
 from features.graph.lockstep import lockstep_buckets, lockstep_graph
 from features.graph.weights import RelationEdges, relation_edges, relation_weights
+from features.io.contract import Dataset
 
 #: Identifier columns of `events` that bind accounts together, in output order.
 IDENTIFIERS = ("device", "ip", "instrument")

@@ -12,12 +12,12 @@ import numpy as np
 import polars as pl
 
 from features.config import GraphConfig
-from features.contract import Dataset
 from features.graph import csr, kernels
 from features.graph.build import IDENTIFIERS, Graphs
 from features.graph.csr import CSR
 from features.graph.rings import Rings, find_rings
 from features.graph.specs import ACCOUNT_NUMBERS, DEFAULT_NEIGHBOUR_COLUMNS
+from features.io.contract import Dataset
 
 #: Graphs the graph-tree aggregates run over: explicit relations, and identity links.
 AGGREGATE_GRAPHS = ("rel", "link")

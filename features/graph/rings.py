@@ -28,7 +28,6 @@ import numpy as np
 import polars as pl
 
 from features.config import GraphConfig
-from features.contract import Dataset
 from features.graph import csr, kernels, peeling
 from features.graph.build import Graphs
 from features.graph.evidence import (
@@ -39,6 +38,7 @@ from features.graph.evidence import (
     independent_audience,
     ring_evidence,
 )
+from features.io.contract import Dataset
 
 RING_SCHEMA = {
     "ring_id": pl.String,  # R000001 = the densest ring

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
+from common.errors import UserError
 from detection.config import ScoreConfig
 from detection.pipeline import score_base
-from features.errors import UserError
 from tests.detection.world import AS_OF
 from training.model import RingwatchModel
 

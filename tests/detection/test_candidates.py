@@ -6,10 +6,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from common.errors import UserError
 from detection.candidates import NEVER, cut_by_precision, select_candidates
 from detection.config import ScoreConfig
 from detection.score import rank_scores
-from features.errors import UserError
 
 
 def ranked(scores: dict[str, float]) -> pl.DataFrame:

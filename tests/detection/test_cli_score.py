@@ -10,8 +10,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from common.errors import ExitCode
 from detection.cli import app
-from detection.errors import ExitCode
 from tests.detection.test_feedback import ROWS, data_folder, decisions
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from features.load import load_dataset
+from features.io.load import load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

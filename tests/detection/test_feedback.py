@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from common.errors import UserError
 from detection.feedback import LOG, merge_feedback
-from features.errors import UserError
-from features.load import load_dataset
+from features.io.load import load_dataset
 
 AS_OF = datetime(2024, 3, 1, tzinfo=UTC)
 HEADER = "account_id,decision,decided_at,reviewer,note\n"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import ExitCode, LockHeld, OutputExists
 from detection import output
-from detection.errors import ExitCode, LockHeld, OutputExists
 from tests.detection import score_runner
 
 ROOT = Path(__file__).resolve().parents[2]

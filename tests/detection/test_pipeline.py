@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from common.errors import UserError
 from detection.config import ScoreConfig
 from detection.pipeline import score_base
 from detection.score import score_chunks
-from features.errors import UserError
 from tests.detection.world import AS_OF, FEATURES
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from common.errors import UserError
 from experiments import baselines, protocols
 from experiments.bench_quality import measure, run_quality, split_names
 from experiments.protocols import Scheme
-from features.contract import ACCOUNTS, EDGES, EVENTS, LABELS, Dataset
-from features.errors import UserError
+from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS, Dataset
 
 T0 = datetime(2021, 1, 1, tzinfo=UTC)
 

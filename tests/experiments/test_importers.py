@@ -13,10 +13,10 @@ import scipy.io
 import scipy.sparse as sp
 from typer.testing import CliRunner
 
+from common.errors import UserError
 from detection.cli import app
 from experiments.importers import NAMES, SOURCE_FOLDERS, import_dataset, reddit
-from features.errors import UserError
-from features.load import load_dataset
+from features.io.load import load_dataset
 
 AS_OF = datetime(2020, 1, 1, tzinfo=UTC)  # for the datasets without any timestamp
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

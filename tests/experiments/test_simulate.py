@@ -11,13 +11,13 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from common.errors import UserError
 from detection.cli import app
 from experiments.simulate import WorldConfig, simulate_to, simulate_world, write_world
 from experiments.simulate.config import knobs_markdown
 from experiments.simulate.kinds import BAD_KINDS, REASON
-from features.contract import ACCOUNTS, EDGES, EVENTS, LABELS
-from features.errors import UserError
-from features.load import load_dataset
+from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS
+from features.io.load import load_dataset
 
 CONFIG = WorldConfig(accounts=3_000, weeks=2, seed=11)
 TRUTH_SCHEMA = {

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from detection.cli import app
-from features.load import load_dataset
+from features.io.load import load_dataset
 
 runner = CliRunner()
 

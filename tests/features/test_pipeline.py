@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from experiments.simulate import WorldConfig, simulate_to
 from features.config import BehaviourConfig, FeatureConfig
-from features.load import load_dataset
+from features.io.load import load_dataset
 from features.pipeline import build_feature_table, feature_table, side_by_side
 
 CONFIG = WorldConfig(accounts=3_000, weeks=2, seed=5, chunk_accounts=1_000)  # 3 event parts

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.contract import ACCOUNTS, EVENTS
-from features.errors import ContractError
-from features.load import cut_at, drop_unknown_references, load_dataset, read_conformed
-from features.rules import RULES, broken_rules
-from features.tables import find_table
+from common.errors import ContractError
+from features.io.contract import ACCOUNTS, EVENTS
+from features.io.load import cut_at, drop_unknown_references, load_dataset, read_conformed
+from features.io.rules import RULES, broken_rules
+from features.io.tables import find_table
 
 AS_OF = datetime(2024, 2, 3, 12, tzinfo=UTC)
 ACCOUNT_IDS = ("a1", "a2", "a3", "a4", "a5")

@@ -96,10 +96,10 @@ def specs() -> tuple:
 
 
 def dataset_of(world: World):
-    """A features.contract.Dataset around a synthetic world (no events or edges needed)."""
+    """A features.io.contract.Dataset around a synthetic world (no events or edges needed)."""
     from pathlib import Path
 
-    from features.contract import EDGES, EVENTS, Dataset
+    from features.io.contract import EDGES, EVENTS, Dataset
 
     accounts = pl.DataFrame({"account_id": world.features["account_id"]})
     return Dataset(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from features.errors import UserError
+from common.errors import UserError
 from training.config import TrainConfig, config_params, load_train_config, with_overrides
 
 DEFAULT = Path(__file__).parents[2] / "experiments" / "specs" / "default.toml"

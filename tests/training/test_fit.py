@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import features.registry
-from features.errors import UserError
+from common.errors import UserError
 from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, train_booster
 from training.config import ModelConfig, SearchConfig, SplitConfig, TrainConfig, with_overrides

@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.errors import UserError
+from common.errors import UserError
 from training.config import HeadsConfig, TrainConfig
 from training.fit import fit_model
 from training.model import RingwatchModel, encode, fit_codes

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from common.errors import UserError
 from detection.cli import app
-from features.errors import UserError
 from training import registry
 from training.registry import CHALLENGER, CHAMPION, MODEL_NAME
 from training.tracking import current_client, get_or_create_experiment

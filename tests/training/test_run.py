@@ -10,7 +10,7 @@ import pytest
 
 import features.registry
 import training.oof
-from features.errors import UserError
+from common.errors import UserError
 from training import registry
 from training.config import EvalConfig, HeadsConfig, TrainConfig
 from training.run import run_ablation, train_command, train_run

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from common.errors import UserError
 from detection.cli import app
-from features.errors import UserError
 from training import registry, runs
 
 

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from common.errors import UserError
 from detection.cli import app
-from features.errors import UserError
 from training import registry, runs
 from training.registry import CHALLENGER, CHAMPION, MODEL_NAME
 
@@ -37,7 +37,7 @@ def server_workspace(mlflow_server: str, tmp_path: Path, monkeypatch: pytest.Mon
 
 def tiny_dataset(source: Path):
     """A small synthetic account base (features, labels, rings) as training sees it."""
-    from features.contract import Dataset
+    from features.io.contract import Dataset
     from tests.training.synthetic import make_world
 
     world = make_world(n=600, seed=3)

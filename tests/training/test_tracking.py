@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from features.errors import UserError
+from common.errors import UserError
 from training import tracking
 
 

@@ -15,7 +15,7 @@ from features.behaviour.reference_table import reference_features
 from features.behaviour.seam import ACTIONS
 from features.behaviour.specs import SPECS
 from features.config import BehaviourConfig
-from features.contract import EVENTS, TS
+from features.io.contract import EVENTS, TS
 
 AS_OF = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
 IDS = ("a1", "a2", "a3", "b4", "ü5")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from features.behaviour import shared_identifiers
-from features.contract import TS
+from features.io.contract import TS
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from features.config import GraphConfig
 from features.graph import build_graphs, find_rings
 from features.graph.evidence import established_accounts, independent_audience
 from features.graph.rings import MEMBERSHIP_SCHEMA, RING_SCHEMA, components
-from features.load import load_dataset
+from features.io.load import load_dataset
 from tests.features.graph.worlds import T0, dataset, ring_world
 
 CONFIG = GraphConfig()

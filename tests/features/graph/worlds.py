@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from features.contract import ACCOUNTS, EDGES, EVENTS, LABELS, Dataset
+from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS, Dataset
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import dataframely as dy
 import polars as pl
 
-from features.errors import ContractError
+from common.errors import ContractError
 
 
 class AccountRules(dy.Schema):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
-from features.contract import ACCOUNTS, EDGES, EVENTS, LABELS, TS, Dataset, Table
-from features.errors import ContractError, UserError
-from features.parse import conform
-from features.rules import check_rules
-from features.scan import ScannedEvents, is_known, scan_events
-from features.tables import find_table, read_table
+from common.errors import ContractError, UserError
+from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS, TS, Dataset, Table
+from features.io.parse import conform
+from features.io.rules import check_rules
+from features.io.scan import ScannedEvents, is_known, scan_events
+from features.io.tables import find_table, read_table
 
 #: Share of rows of a table that may reference unknown accounts before it is an error.
 MAX_UNKNOWN_SHARE = 0.01

@@ -6,8 +6,8 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from features.contract import TABLES
-from features.tables import find_table, part_files
+from features.io.contract import TABLES
+from features.io.tables import find_table, part_files
 
 CHUNK = 1 << 20
 

@@ -2,8 +2,8 @@
 
 Events are the one input that grows with activity (billions of rows), so they are not read
 into memory: `scan_events` types the stored columns with the same expressions as the
-in-memory tables (`features.parse`), counts in one streaming pass the values that do not
-parse, the rows breaking a row rule (`features.rules`) and the rows of unknown accounts, and
+in-memory tables (`features.io.parse`), counts in one streaming pass the values that do not
+parse, the rows breaking a row rule (`features.io.rules`) and the rows of unknown accounts, and
 reads offending values for the error message only when something is wrong. The result is a
 lazy frame that every stage scans for the columns it needs.
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from features.contract import EVENTS, Table
-from features.errors import ContractError
-from features.parse import cannot_read, check_required, converted, problem_of, unparsed
-from features.rules import broken_rules, raise_first_failure
-from features.tables import find_table, scan_table, unreadable
+from common.errors import ContractError
+from features.io.contract import EVENTS, Table
+from features.io.parse import cannot_read, check_required, converted, problem_of, unparsed
+from features.io.rules import broken_rules, raise_first_failure
+from features.io.tables import find_table, scan_table, unreadable
 
 EXAMPLES = 5
 SAMPLE_ROWS = 1_000  # rows tried per column to find one that cannot be converted at all

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from features.errors import ContractError, UserError
+from common.errors import ContractError, UserError
 
 
 def find_table(folder: Path, name: str) -> Path | None:

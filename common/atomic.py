@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from features.errors import UserError
+from common.errors import UserError
 
 
 @contextmanager

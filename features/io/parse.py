@@ -1,15 +1,15 @@
 """Turning stored columns into the contract's types, naming the values that do not parse.
 
 The conversions are polars expressions (`converted`), so the same rules type an in-memory
-table (`conform`) and a scan of a table larger than memory (`features.scan`).
+table (`conform`) and a scan of a table larger than memory (`features.io.scan`).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from features.contract import TS, Column, Table
-from features.errors import ContractError
+from common.errors import ContractError
+from features.io.contract import TS, Column, Table
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")

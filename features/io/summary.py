@@ -1,14 +1,13 @@
-"""A short account of what a loaded Dataset holds, for `ringwatch validate` and the demo."""
+"""A short account of what a loaded Dataset holds, for `ringwatch validate` and the demo
+(detection.console prints it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import polars as pl
-from rich.console import Console
-from rich.table import Table as RichTable
 
-from features.contract import Dataset
+from features.io.contract import Dataset
 
 
 def event_summary(events: pl.LazyFrame) -> dict[str, Any]:
@@ -61,37 +60,3 @@ def summarise(ds: Dataset) -> dict[str, Any]:
         "attributes": list(ds.attributes),
         "warnings": list(ds.warnings),
     }
-
-
-def print_summary(ds: Dataset, console: Console | None = None) -> dict[str, Any]:
-    """Print the summary as tables; returns it too."""
-    console = console or Console()
-    summary = summarise(ds)
-    for warning in summary["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
-    console.print(f"[bold green]valid:[/] {summary['source']} (as of {summary['as_of']})")
-    table = RichTable()
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in summary["rows"].items():
-        table.add_row(name, f"{rows:,}")
-    console.print(table)
-    console.print(
-        f"events {summary['events_from']} → {summary['events_to']}; "
-        f"{summary['accounts_with_events']:,} accounts with events"
-    )
-    if summary["labels_by_reason"]:
-        labels = RichTable(title="labels by reason")
-        for column in ("reason", "label", "accounts"):
-            labels.add_column(column)
-        for row in summary["labels_by_reason"]:
-            labels.add_row(str(row["reason"]), str(row["label"]), f"{row['accounts']:,}")
-        console.print(labels)
-    if summary["attributes"]:
-        console.print(f"attribute columns: {', '.join(summary['attributes'])}")
-    return summary
-
-
-def label_counts(labels: pl.DataFrame) -> dict[int, int]:
-    """How many accounts carry each label value."""
-    return {int(k): v for k, v in labels.group_by("label").len().rows()}

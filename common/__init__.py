@@ -1,0 +1,1 @@
+"""What every stage may import: user errors and exit codes, atomic writes, the progress protocol."""
