@@ -14,6 +14,7 @@ class BehaviourConfig:
     burst_min_events: int = 5
     night_hours: tuple[int, int] = (0, 6)  # UTC hours [start, end) counted as night
     period_tolerance: float = 0.1  # inter-post gaps within ±10 % of the median count as regular
+    novelty_days: int = 7  # the recent window that change and novelty features compare with
     n_buckets: int = 0  # account-hash buckets processed one at a time; 0 = auto from event count
     bucket_events: int = 12_000_000  # auto mode: about this many events per bucket
     spill_chunk_events: int = 3_000_000  # lazy input: rows read per slice when spilling buckets
@@ -67,8 +68,20 @@ class GraphConfig:
 
 
 @dataclass(frozen=True)
+class AnomalyConfig:
+    """Settings of the unsupervised anomaly score (features.anomaly: an isolation forest)."""
+
+    enabled: bool = True
+    n_estimators: int = 100  # trees in the forest (the paper's default)
+    max_samples: int = 256  # accounts drawn per tree (the paper's default; fixes the score scale)
+    fit_rows: int = 200_000  # the forest is fit on a seeded sample of at most this many accounts
+    seed: int = 7
+
+
+@dataclass(frozen=True)
 class FeatureConfig:
     """All feature-stage settings together."""
 
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     graph: GraphConfig = field(default_factory=GraphConfig)
+    anomaly: AnomalyConfig = field(default_factory=AnomalyConfig)

@@ -1,4 +1,5 @@
-"""The feature stage wired in one place: Dataset → behaviour, graphs, rings → one feature table.
+"""The feature stage wired in one place: Dataset → behaviour, graphs, rings, anomaly score → one
+feature table.
 
 `build_feature_table` is pure (frames in, frames out); `feature_table` adds the on-disk cache
 keyed by a fingerprint of the inputs, snapshot and settings, so `train` and `score` reuse a
@@ -15,6 +16,7 @@ import polars as pl
 
 from common.atomic import atomic_dir
 from common.progress import Say, silent
+from features.anomaly import with_anomaly_score
 from features.behaviour import build_behaviour_features
 from features.config import FeatureConfig
 from features.graph import Graphs, build_graph_features, build_graphs, find_rings
@@ -72,6 +74,8 @@ def build_feature_table(
     say("graph features")
     graph = build_graph_features(ds, graphs, behaviour, config.graph, rings=rings)
     frame = side_by_side([account_attributes(ds), behaviour, graph])
+    say("anomaly score (isolation forest, no labels)")
+    frame = with_anomaly_score(frame, config.anomaly)
     return FeatureTable(frame=frame, rings=rings, graphs=graphs)
 
 

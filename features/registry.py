@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from functools import cache
 
-SPEC_MODULES = ("features.behaviour.specs", "features.graph.specs")
+SPEC_MODULES = ("features.behaviour.specs", "features.graph.specs", "features.anomaly")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class FeatureSpec:
     name: str
     description: str
     unit: str
-    stage: str  # "behaviour", "graph", "attribute" or "label-derived"
+    stage: str  # "behaviour", "graph", "anomaly", "attribute" or "label-derived"
 
 
 @cache

@@ -22,6 +22,7 @@ from features.behaviour.content import content_features, duplicate_features
 from features.behaviour.identity import IDENTIFIERS, identifier_pairs, identity_features
 from features.behaviour.kernels import DAY
 from features.behaviour.money import money_features
+from features.behaviour.novelty import novelty_features
 from features.behaviour.reports import report_features
 from features.behaviour.seam import account_index, as_of_us, event_source, hashed
 from features.behaviour.social import (
@@ -59,6 +60,7 @@ def bucket_features(
             report_features(ev),
             engagement_features(ev),
             content,
+            novelty_features(ev, as_of, config.novelty_days),
         ]
     )
     pairs = {kind: identifier_pairs(ev, kind) for kind in IDENTIFIERS}

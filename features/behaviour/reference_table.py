@@ -20,7 +20,8 @@ from features.behaviour.seam import ACTIONS, as_of_us
 from features.behaviour.specs import integer_columns, rows
 from features.config import BehaviourConfig
 
-DAY = 86_400_000_000
+HOUR = 3_600_000_000
+DAY = 24 * HOUR
 ENGAGE = {"like", "comment", "share"}
 IDENTITY = (("device", "device"), ("ip", "ip"), ("instrument", "instrument"))
 PHRASES = [ref.word_tokens(p) for p in CLICKBAIT_PHRASES]
@@ -100,6 +101,34 @@ def content(evs: list[dict], sig_users: dict) -> dict:
     }
 
 
+def novelty(evs: list[dict], as_of: int, days: int) -> dict:
+    """Change and novelty against the account's own events before the recent window."""
+    start = as_of - days * DAY
+    before = [e for e in evs if e["ts"] <= start]
+    recent = [e for e in evs if e["ts"] > start]
+    for e in evs:  # actions outside the contract's core count as one kind ("other")
+        e["kind"] = e["action"] if e["action"] in ACTIONS else "other"
+    f: dict = {}
+    for column, prefix in (*IDENTITY, ("kind", "action")):
+        seen = {e[column] for e in before}
+        tagged = [e[column] for e in recent if e[column] is not None]
+        new = sum(value not in seen for value in tagged)
+        f[f"new_{prefix}_share"] = share(new, len(tagged)) if before else None
+    if before:
+        history_days = max((start - min(e["ts"] for e in before)) / DAY, 1.0)
+        f["activity_change_ratio"] = (len(recent) / days) / (len(before) / history_days)
+    else:
+        f["activity_change_ratio"] = None
+    pays = sorted(e["ts"] for e in evs if e["action"] == "payment")
+    edits = [e["ts"] for e in evs if e["action"] == "profile_edit"]
+    first = min((e["ts"] for e in evs), default=None)
+    f["days_since_first_payment"] = (as_of - pays[0]) / DAY if pays else None
+    f["history_days_before_payment"] = (pays[0] - first) / DAY if pays else None
+    gaps = [p - max(t for t in edits if t <= p) for p in pays if any(t <= p for t in edits)]
+    f["edit_to_payment_hours"] = min(gaps) / HOUR if gaps else None
+    return f
+
+
 def reference_features(
     accounts: pl.DataFrame,
     events: pl.DataFrame,
@@ -168,6 +197,7 @@ def reference_features(
         f["report_days"] = len({e["ts"] // DAY for e in own if e["action"] == "report_received"})
         f["reports_per_post"] = share(f["n_report_received"], f["n_post"])
         f.update(content(own, sig_users))
+        f.update(novelty(own, cut, config.novelty_days))
         created = micros(a.get("created_at"))
         age = (cut - created) / DAY if created is not None else None
         first, last, first_post = f["first"], f["last"], f["first_post"]

@@ -170,13 +170,58 @@ CONTENT: list[Row] = [
     ),
 ]
 
+NOVELTY: list[Row] = [
+    *(
+        (
+            f"new_{prefix}_share",
+            f"share of its {what}-tagged events in the last {{days}} days on {what}s it never "
+            "used before (null without earlier events)",
+            "share",
+            False,
+        )
+        for prefix, what in (("device", "device"), ("ip", "IP"), ("instrument", "instrument"))
+    ),
+    (
+        "new_action_share",
+        "share of its events in the last {days} days of actions it never took before "
+        "(null without earlier events)",
+        "share",
+        False,
+    ),
+    (
+        "activity_change_ratio",
+        "events per day in the last {days} days over events per day before them "
+        "(null without earlier events)",
+        "ratio",
+        False,
+    ),
+    ("days_since_first_payment", "days from its first payment to the snapshot", "days", False),
+    (
+        "history_days_before_payment",
+        "days from its first event to its first payment (a first payment after a long history)",
+        "days",
+        False,
+    ),
+    (
+        "edit_to_payment_hours",
+        "shortest time from a profile edit to a payment at or after it",
+        "hours",
+        False,
+    ),
+]
 
-def rows(windows: tuple[int, ...]) -> list[Row]:
+
+def novelty_rows(days: int) -> list[Row]:
+    """Change and novelty against the account's own past, for a recent window of `days`."""
+    return [(name, text.format(days=days), unit, integer) for name, text, unit, integer in NOVELTY]
+
+
+def rows(windows: tuple[int, ...], novelty_days: int = BehaviourConfig().novelty_days) -> list[Row]:
     """Every behavioural column in output order."""
     out = activity_rows(windows) + TIMING
     for prefix, what in (("device", "device"), ("ip", "IP"), ("instrument", "payment instrument")):
         out += identity_rows(prefix, what)
-    return out + SOCIAL + MONEY + REPORTS + CONTENT
+    return out + SOCIAL + MONEY + REPORTS + CONTENT + novelty_rows(novelty_days)
 
 
 def behaviour_specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:

@@ -63,6 +63,8 @@ def test_descriptions_come_from_the_registry() -> None:
     assert description(spec.name).startswith(spec.description)
     assert "account attribute" in description("not_a_registered_feature")
     assert "neighbours" in description("g_rel_n1_mean_review_count")
+    assert "isolation forest" in description("anomaly_score")  # unsupervised: still a reason
+    assert "never used before" in description("new_device_share")
 
 
 def test_flattened_reasons_are_readable_columns() -> None:
