@@ -1,99 +1,57 @@
-"""The `ringwatch` command line: a thin layer over the library, one small function a command.
+"""The `ringwatch` command line: it parses arguments into requests for the composition layer
+(detection.commands) and prints the results (detection.console), nothing else.
 
 Commands are listed in pipeline order. Each body imports what it needs inside the function, so
 `ringwatch --help` answers without loading polars' heavier friends (lightgbm, mlflow, numba).
+Shared pieces (the apps, the error decorator, option types) are in detection.arguments.
 """
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from common.errors import UserError
-from detection.config import ScoreConfig
-
-app = typer.Typer(
-    name="ringwatch",
-    help="Find fake accounts and fraud rings; write ranked, explained close-candidate lists.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-runs_app = typer.Typer(
-    help="List, show and compare training runs recorded in MLflow.", no_args_is_help=True
-)
-bench_app = typer.Typer(
-    help="Benchmarks: quality on public datasets, speed of every stage.", no_args_is_help=True
+from detection.arguments import (
+    DEMO,
+    AsOf,
+    Data,
+    JsonOutput,
+    SettingsFile,
+    Workspace,
+    app,
+    bench_app,
+    command,
+    runs_app,
+    settings_from,
 )
 
-
-def command(*args: Any, group: typer.Typer = app, **kwargs: Any) -> Callable:
-    """Register a command whose user mistakes print one line and exit 2, without a traceback."""
-
-    def decorate(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            try:
-                return func(*a, **kw)
-            except UserError as error:
-                print(f"error: {error}", file=sys.stderr)
-                raise typer.Exit(error.exit_code) from None
-
-        return group.command(*args, **kwargs)(wrapper)
-
-    return decorate
-
-
-@app.callback()
-def main(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Also show MLflow's own INFO log lines.")
-    ] = False,
-) -> None:
-    """Find fake accounts and fraud rings; write ranked, explained close-candidate lists."""
-    from detection.console import configure
-
-    configure(verbose)
-
-
-Data = Annotated[Path, typer.Argument(help="Folder holding the input tables.")]
-AsOf = Annotated[
-    datetime | None,
-    typer.Option(help="Snapshot time (UTC); nothing after it is read. Default: the latest event."),
-]
-Workspace = Annotated[
-    Path,
-    typer.Option(
-        "--workspace",
-        help="Workspace: MLflow store (mlflow.db, mlartifacts/), feature cache, lists. "
-        "MLFLOW_TRACKING_URI overrides its store.",
-    ),
-]
-JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-DEMO = Path("ringwatch-demo")
+__all__ = ["app"]
 
 
 @command()
 def demo(
-    workspace: Annotated[Path, typer.Option(help="Folder for everything the demo writes.")] = Path(
-        "ringwatch-demo"
-    ),
+    workspace: Annotated[Path, typer.Option(help="Folder for everything the demo writes.")] = DEMO,
     accounts: Annotated[int, typer.Option(help="Accounts in the simulated world.")] = 20_000,
     weeks: Annotated[int, typer.Option(help="Weeks of simulated events.")] = 4,
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
     camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
+    settings: SettingsFile = None,
 ) -> None:
     """Run the whole pipeline end to end on a freshly simulated platform."""
+    from detection import commands
     from detection.console import print_demo, progress
-    from detection.workflow import run_demo
+    from experiments.simulate import WorldConfig, simulate_to
 
-    print_demo(run_demo(workspace, accounts, weeks, seed, camouflage, progress()))
+    world = WorldConfig(accounts=accounts, weeks=weeks, seed=seed, camouflage=camouflage).check()
+    request = commands.DemoRequest(
+        workspace=workspace,
+        world=lambda data: simulate_to(world, data, overwrite=True),
+        describe=f"{accounts:,} accounts over {weeks} weeks (seed {seed})",
+        settings=settings_from(settings),
+    )
+    print_demo(commands.demo(request, progress()))
 
 
 @command()
@@ -109,26 +67,27 @@ def simulate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
     """Write a synthetic platform (tables + truth.parquet for evaluation) to OUT."""
+    import time
+
     from detection.console import bar, print_simulated
-    from detection.workflow import simulate as simulate_world
-    from experiments.simulate import WorldConfig
+    from experiments.simulate import WorldConfig, simulate_to
 
     knobs = dict(accounts=accounts, weeks=weeks, seed=seed, bad_share=bad_share)
     knobs |= dict(camouflage=camouflage, labelled_share=labelled_share, label_noise=label_noise)
+    world, started = WorldConfig(**knobs).check(), time.perf_counter()
     with bar("simulating", None) as chunks:
         track = lambda done, total: chunks.update(completed=done, total=total)  # noqa: E731
-        written, seconds = simulate_world(out, WorldConfig(**knobs), overwrite, track)
-    print_simulated(written, seconds)
+        written = simulate_to(world, out, overwrite=overwrite, progress=track)
+    print_simulated(written, time.perf_counter() - started)
 
 
 @command()
 def validate(data: Data, as_of: AsOf = None) -> None:
     """Check a data folder against the input contract and print a summary."""
+    from detection import commands
     from detection.console import print_summary
-    from features.io.load import load_dataset
-    from features.io.summary import summarise
 
-    print_summary(summarise(load_dataset(data, as_of)))
+    print_summary(commands.validate(commands.Request(data=data, as_of=as_of)))
 
 
 @command()
@@ -137,12 +96,16 @@ def features(
     out: Annotated[Path, typer.Option(help="Parquet file to write the feature table to.")],
     as_of: AsOf = None,
     workspace: Workspace = DEMO,
+    settings: SettingsFile = None,
 ) -> None:
     """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
+    from detection import commands
     from detection.console import print_features, progress
-    from detection.workflow import write_features
 
-    print_features(out, write_features(data, as_of, out, workspace, progress()).frame)
+    request = commands.FeaturesRequest(
+        data=data, as_of=as_of, workspace=workspace, settings=settings_from(settings), out=out
+    )
+    print_features(out, commands.features(request, progress()).frame)
 
 
 @command()
@@ -153,17 +116,21 @@ def rings(
         Path | None, typer.Option(help="truth.parquet of a simulated world: score the rings.")
     ] = None,
     as_of: AsOf = None,
+    settings: SettingsFile = None,
 ) -> None:
     """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from detection import commands
     from detection.console import print_rings, progress
-    from detection.workflow import write_rings
     from experiments.ring_eval import print_evaluation, read_truth
 
     checked = read_truth(truth) if truth is not None else None  # fail fast, before the work
-    found, accounts, snapshot, seconds = write_rings(data, out, as_of, progress())
-    print_rings(found, out, accounts, snapshot, seconds)
+    request = commands.RingsRequest(
+        data=data, as_of=as_of, settings=settings_from(settings), out=out
+    )
+    found = commands.rings(request, progress())
+    print_rings(found.rings, out, found.accounts, found.as_of, found.seconds)
     if checked is not None:
-        print_evaluation(found.membership, checked)
+        print_evaluation(found.rings.membership, checked)
 
 
 @command()
@@ -183,15 +150,21 @@ def train(
         bool, typer.Option("--compare-random", help="Also report the leaky random split.")
     ] = False,
     workspace: Workspace = DEMO,
+    settings: SettingsFile = None,
 ) -> None:
     """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
+    from detection import commands
     from detection.console import progress
-    from detection.workflow import train_stage
+    from training.config import with_overrides
 
-    say = progress()
-    train_stage(
-        data, as_of, workspace, experiment, params, split, ablation, search, say, compare_random
-    )
+    chosen = settings_from(settings, params)
+    flags = dict(split=split, search=search or None, compare_random=compare_random or None)
+    chosen = chosen.but(train=with_overrides(chosen.train, **flags))
+    request = commands.TrainRequest(
+        data=data, as_of=as_of, workspace=workspace, settings=chosen,
+        experiment=experiment, ablation=ablation,
+    )  # fmt: skip
+    commands.train(request, progress())
 
 
 app.add_typer(runs_app, name="runs")
@@ -205,15 +178,12 @@ def runs_list(
     as_json: JsonOutput = False,
 ) -> None:
     """List the latest training runs with held-out metrics and registered versions."""
+    from detection import commands
     from detection.console import print_runs
-    from training import runs
-    from training.tracking import connect
+    from training.runs import to_json
 
-    frame = runs.list_runs(experiment, limit, connect(workspace))
-    if as_json:
-        print(runs.to_json(frame))
-    else:
-        print_runs(frame)
+    frame = commands.runs_list(experiment, limit, workspace)
+    print(to_json(frame)) if as_json else print_runs(frame)
 
 
 @command("show", group=runs_app)
@@ -223,15 +193,12 @@ def runs_show(
     as_json: JsonOutput = False,
 ) -> None:
     """Show one run: params, metrics, tags, artifact files and model versions."""
+    from detection import commands
     from detection.console import print_run
-    from training import runs
-    from training.tracking import connect
+    from training.runs import to_json
 
-    found = runs.show_run(run, connect(workspace))
-    if as_json:
-        print(runs.to_json(found))
-    else:
-        print_run(found)
+    found = commands.runs_show(run, workspace)
+    print(to_json(found)) if as_json else print_run(found)
 
 
 @command("compare", group=runs_app)
@@ -241,15 +208,12 @@ def runs_compare(
     as_json: JsonOutput = False,
 ) -> None:
     """Compare runs' metrics side by side."""
+    from detection import commands
     from detection.console import print_run_comparison
-    from training import runs
-    from training.tracking import connect
+    from training.runs import to_json
 
-    frame = runs.compare_runs(run_ids, connect(workspace))
-    if as_json:
-        print(runs.to_json(frame))
-    else:
-        print_run_comparison(frame)
+    frame = commands.runs_compare(run_ids, workspace)
+    print(to_json(frame)) if as_json else print_run_comparison(frame)
 
 
 @command()
@@ -262,20 +226,17 @@ def promote(
     as_json: JsonOutput = False,
 ) -> None:
     """Make a model version @champion after comparing it with the champion on held-out data."""
+    from detection import commands
     from detection.console import print_promotion
-    from training import registry
+    from training.registry import PromotionRefused
     from training.runs import to_json
-    from training.tracking import connect
 
-    def show(comparison: registry.Comparison) -> None:
-        if as_json:
-            print(to_json(comparison.to_dict()))
-        else:
-            print_promotion(comparison)
+    def show(comparison) -> None:  # training.registry.Comparison
+        print(to_json(comparison.to_dict())) if as_json else print_promotion(comparison)
 
     try:
-        comparison = registry.promote(version, force, connect(workspace))
-    except registry.PromotionRefused as refused:
+        comparison = commands.promote(version, force, workspace)
+    except PromotionRefused as refused:
         show(refused.comparison)
         raise
     show(comparison)
@@ -296,44 +257,40 @@ def score(
         float | None, typer.Option(help="Instead: the longest list with this expected precision.")
     ] = None,
     close_at: Annotated[
-        float, typer.Option(help="Calibrated P(bad) from which to suggest closing.")
-    ] = ScoreConfig.close_threshold,
+        float | None, typer.Option(help="Calibrated P(bad) from which to suggest closing (0.9).")
+    ] = None,
     review_at: Annotated[
-        float, typer.Option(help="... from which to suggest a manual review.")
-    ] = ScoreConfig.review_threshold,
+        float | None, typer.Option(help="... from which to suggest a manual review (0.7).")
+    ] = None,
     watch_at: Annotated[
-        float, typer.Option(help="... below which an account is listed only with its ring.")
-    ] = ScoreConfig.watch_threshold,
+        float | None,
+        typer.Option(help="... below which an account is listed only with its ring (0.5)."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace its list.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
     workspace: Workspace = DEMO,
+    settings: SettingsFile = None,
 ) -> None:
     """Score every account; write the ranked, explained, ring-grouped close-candidate list.
 
     Exit codes: 0 written, 1 failure, 2 user error, 3 locked by another run, 4 list exists.
     """
     import json
+    from dataclasses import replace
 
-    from detection.commands import json_errors, run_score
+    from detection import commands
     from detection.console import print_score, progress
 
-    with json_errors(as_json):
-        cut = dict(capacity=capacity, min_precision=min_precision, overwrite=overwrite)
-        cache = workspace / "feature-cache"
-        thresholds = ScoreConfig(
-            close_threshold=close_at, review_threshold=review_at, watch_threshold=watch_at
-        )
-        summary = run_score(
-            data,
-            out,
-            as_of,
-            model,
-            **cut,
-            workspace=workspace,
-            cache_root=cache,
-            config=thresholds,
-            say=progress(),
-        )
+    with commands.json_errors(as_json):
+        chosen = settings_from(settings)
+        given = dict(close_threshold=close_at, review_threshold=review_at, watch_threshold=watch_at)
+        config = replace(chosen.score, **{k: v for k, v in given.items() if v is not None})
+        chosen = chosen.but(score=config.with_cut(capacity, min_precision))
+        request = commands.ScoreRequest(
+            data=data, as_of=as_of, workspace=workspace, settings=chosen,
+            out=out, model=model, overwrite=overwrite,
+        )  # fmt: skip
+        summary = commands.score(request, progress())
     print(json.dumps(summary)) if as_json else print_score(summary)
 
 
@@ -346,11 +303,11 @@ def feedback(
     """Merge reviewers' decisions (closed, cleared, escalated) into the labels, with history."""
     import json
 
-    from detection.commands import json_errors, run_feedback
+    from detection import commands
     from detection.console import print_feedback
 
-    with json_errors(as_json):
-        summary = run_feedback(decisions, data)
+    with commands.json_errors(as_json):
+        summary = commands.feedback(decisions, data)
     print(json.dumps(summary)) if as_json else print_feedback(summary)
 
 

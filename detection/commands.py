@@ -1,24 +1,280 @@
-"""What `ringwatch score` and `ringwatch feedback` do, so their CLI bodies stay a few lines.
+"""The composition layer: one function per command, taking a typed request and returning a
+result; `detection/cli.py` only parses arguments into requests and prints results.
 
-Progress goes to stderr; stdout holds only the result (one JSON line with --json). With
---json a user error is also reported as one JSON line on stdout before the process exits with
-its code (common.errors.ExitCode).
+The product steps the commands are made of (`build_features`, `fit`, `label_features`) are
+public too: benchmarks call them, so they measure what the product does. Every request carries
+a `Settings` (detection.settings) and an `engine` (None: one process; the scale-out engine
+plugs in there). Progress goes through `say` (common.progress.Say); nothing here prints.
+`simulate`, `import` and `bench` live in experiments/ and are wired by the CLI alone (only
+the CLI imports experiments); the demo gets its world-maker from the CLI the same way.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import polars as pl
+
+from common.atomic import write_parquet
 from common.errors import UserError
 from common.progress import Say, silent
-from detection.config import ScoreConfig
+from detection.settings import Settings, with_feature_settings
+from features.io.contract import Dataset
+from features.io.load import load_dataset
+from features.pipeline import FeatureTable, feature_table
 
-DEFAULT_MODEL = "models:/ringwatch@champion"
+WORKSPACE = Path("ringwatch-demo")  # the embedded default: MLflow store, cache, lists
+CHAMPION_URI = "models:/ringwatch@champion"
+FEATURE_CACHE = "feature-cache"
+TRUTH_FILE = "truth.parquet"  # written by the simulator beside the tables; evaluation only
+DEMO_EXPERIMENT = "ringwatch-demo"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """What every command over a data folder takes."""
+
+    data: Path
+    as_of: datetime | None = None
+    workspace: Path | None = WORKSPACE  # None: no feature cache
+    settings: Settings = field(default_factory=Settings)
+    engine: Any = None  # None: one process
+
+
+def cache_root(workspace: Path | None) -> Path | None:
+    """Where feature tables are kept for reuse (keyed by inputs, snapshot and settings)."""
+    return None if workspace is None else Path(workspace) / FEATURE_CACHE
+
+
+# --- product steps (commands and benchmarks share them) ----------------------------------------
+
+
+def build_features(
+    ds: Dataset, settings: Settings, cache: Path | None = None, say: Say = silent
+) -> FeatureTable:
+    """The feature table of `ds` for these settings (reused from `cache` when it matches)."""
+    from detection.console import note_kernels
+
+    note_kernels(say)
+    return feature_table(ds, cache, settings.features, say)
+
+
+def graphs_of(table: FeatureTable, ds: Dataset, settings: Settings) -> Any:
+    """The table's account graphs (rebuilt when the table came from the cache)."""
+    from features.graph import build_graphs
+
+    return table.graphs if table.graphs is not None else build_graphs(ds, settings.features.graph)
+
+
+def fit(
+    table: FeatureTable,
+    labels: pl.DataFrame,
+    groups: pl.DataFrame | None,
+    settings: Settings,
+    as_of: datetime | None = None,
+) -> Any:  # -> training.fit.FitResult
+    """Train, calibrate and measure one model on the table (no MLflow)."""
+    from training.fit import fit_model
+
+    return fit_model(
+        table.frame, labels, groups, settings.train, table.graphs, as_of=as_of,
+        feature_settings=settings.features,
+    )  # fmt: skip
+
+
+def label_features(frame: pl.DataFrame, model: Any, graphs: Any, known: pl.DataFrame) -> Any:
+    """The feature table with the model's label-derived columns from the `known` labels."""
+    if not model.label_features:
+        return frame
+    from training.oof import scoring_label_features
+
+    extra = scoring_label_features(graphs, frame["account_id"].sort(), known)
+    return frame.drop(model.label_features, strict=False).join(extra, on="account_id", how="left")
+
+
+# --- validate, features, rings ---------------------------------------------------------------
+
+
+def validate(request: Request) -> dict[str, Any]:
+    """`ringwatch validate`: load the folder against the contract; its summary."""
+    from features.io.summary import summarise
+
+    return summarise(load_dataset(request.data, request.as_of))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturesRequest(Request):
+    out: Path | None = None  # Parquet file to write the table to
+
+
+def features(request: FeaturesRequest, say: Say = silent) -> FeatureTable:
+    """`ringwatch features`: the feature table (written to `out` when given)."""
+    ds = load_dataset(request.data, request.as_of)
+    table = build_features(ds, request.settings, cache_root(request.workspace), say)
+    if request.out is not None:
+        write_parquet(table.frame, request.out)
+    return table
+
+
+@dataclass(frozen=True, kw_only=True)
+class RingsRequest(Request):
+    out: Path
+
+
+@dataclass(frozen=True)
+class RingsResult:
+    rings: Any  # features.graph.rings.Rings
+    accounts: int
+    as_of: datetime
+    seconds: float
+
+
+def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
+    """`ringwatch rings`: load, build graphs, find the rings, write the ring table."""
+    from features.graph import build_graphs, find_rings
+
+    config = request.settings.features.graph
+    started = time.perf_counter()
+    say("loading the data")
+    ds = load_dataset(request.data, request.as_of)
+    say(f"building graphs of {ds.accounts.height:,} accounts")
+    graphs = build_graphs(ds, config)
+    say("peeling candidate components into rings")
+    found = find_rings(ds, graphs, config)
+    write_parquet(found.rings, request.out)
+    return RingsResult(found, ds.accounts.height, ds.as_of, time.perf_counter() - started)
+
+
+# --- train, runs, promote ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainRequest(Request):
+    experiment: str = "ringwatch"
+    ablation: bool = False  # three runs: behaviour only, graph only, both (none registered)
+
+
+def train(request: TrainRequest, say: Say = silent) -> list:  # -> list[training.run.TrainResult]
+    """`ringwatch train`: features, then one registered run (or three for the ablation)."""
+    from training.run import train_command
+
+    if request.workspace is None:
+        raise UserError("training needs a workspace (its MLflow store)")
+    settings = request.settings
+    ds = load_dataset(request.data, request.as_of)
+    table = build_features(ds, settings, cache_root(request.workspace), say)
+    graphs = table.graphs
+    if graphs is None and settings.train.label_features:
+        say("rebuilding the account graphs for the label-derived features")
+        graphs = graphs_of(table, ds, settings)
+    truth = Path(request.data) / TRUTH_FILE
+    return train_command(
+        ds, table.frame, table.rings.components, graphs, settings.train, request.workspace,
+        request.experiment, truth=truth if truth.exists() else None, ablation=request.ablation,
+        fingerprint={"data.inputs_sha256": table.inputs_sha256}, say=say,
+        features=settings.features,
+    )  # fmt: skip
+
+
+def runs_list(experiment: str | None, limit: int, workspace: Path) -> pl.DataFrame:
+    """`ringwatch runs list`: the latest runs with their headline metrics."""
+    from training import runs
+    from training.tracking import connect
+
+    return runs.list_runs(experiment, limit, connect(workspace))
+
+
+def runs_show(run: str, workspace: Path) -> dict[str, Any]:
+    """`ringwatch runs show`: one run's params, metrics, tags, artifacts and models."""
+    from training import runs
+    from training.tracking import connect
+
+    return runs.show_run(run, connect(workspace))
+
+
+def runs_compare(run_ids: list[str], workspace: Path) -> pl.DataFrame:
+    """`ringwatch runs compare`: metrics as rows, runs as columns."""
+    from training import runs
+    from training.tracking import connect
+
+    return runs.compare_runs(run_ids, connect(workspace))
+
+
+def promote(version: int, force: bool, workspace: Path) -> Any:  # -> registry.Comparison
+    """`ringwatch promote`: @champion moves to `version` unless it is worse (or forced).
+    Raises training.registry.PromotionRefused (a UserError holding the comparison)."""
+    from training import registry
+    from training.tracking import connect
+
+    return registry.promote(version, force, connect(workspace))
+
+
+# --- score, feedback ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreRequest(Request):
+    out: Path
+    model: str = CHAMPION_URI
+    overwrite: bool = False
+
+
+def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
+    """`ringwatch score`: load data and model, build features, score, write; the summary."""
+    from detection import output
+    from detection.console import bar
+    from detection.pipeline import output_name, score_base
+    from features.io.load import labels_known_at, normalise_as_of
+    from training.registry import load_model
+
+    config = request.settings.score.check()
+    if request.as_of is not None:  # fail before the expensive work
+        output.check_free(
+            request.out, output_name(normalise_as_of(request.as_of)), request.overwrite
+        )
+    spent: dict[str, float] = {}
+    start = time.perf_counter()
+    say(f"loading {request.data}")
+    ds = load_dataset(request.data, request.as_of)
+    output.check_free(request.out, output_name(ds.as_of), request.overwrite)
+    spent["load"] = time.perf_counter() - start
+    say(f"loading model {request.model}")
+    model = load_model(request.model, request.workspace or WORKSPACE)
+    settings = with_feature_settings(request.settings, model.info)
+    spent["model"] = time.perf_counter() - start - spent["load"]
+    table = build_features(ds, settings, cache_root(request.workspace), say)
+    graphs = graphs_of(table, ds, settings) if model.label_features else None
+    # a backdated run must not see labels decided after it
+    frame = label_features(table.frame, model, graphs, labels_known_at(ds))
+    spent["features"] = time.perf_counter() - start - spent["load"] - spent["model"]
+    inputs = {
+        "source": str(Path(request.data).resolve()),
+        "fingerprint": table.inputs_sha256,
+        "accounts": ds.accounts.height,
+        "labels": ds.labels.height,
+        "warnings": list(ds.warnings),
+    }
+    with bar("scoring", frame.height) as progress:
+        result = score_base(
+            frame, model, ds.as_of, request.out, config, membership=table.rings.membership,
+            rings=table.rings.rings, events=ds.events, edges=ds.edges, inputs=inputs,
+            overwrite=request.overwrite, say=say, prior_timings=spent, advance=progress.advance,
+        )  # fmt: skip
+    return {**result.summary, "seconds": round(time.perf_counter() - start, 3)}
+
+
+def feedback(decisions: Path, data: Path) -> dict[str, Any]:
+    """`ringwatch feedback`: merge reviewers' decisions into the labels of `data`."""
+    from detection.feedback import merge_feedback
+
+    return merge_feedback(decisions, data).to_dict()
 
 
 @contextmanager
@@ -33,89 +289,64 @@ def json_errors(as_json: bool) -> Iterator[None]:
         raise
 
 
-def with_label_features(frame, model, ds, graphs):  # -> pl.DataFrame
-    """The feature table with the model's label-derived features from every known label."""
-    if not model.label_features:
-        return frame
-
-    from features.config import FeatureConfig
-    from features.graph import build_graphs
-    from features.io.load import labels_known_at
-    from training.oof import scoring_label_features
-
-    graphs = graphs if graphs is not None else build_graphs(ds, FeatureConfig().graph)
-    ids = frame["account_id"].sort()
-    known = labels_known_at(ds)  # a backdated run must not see labels decided after it
-    extra = scoring_label_features(graphs, ids, known)
-    return frame.drop(model.label_features, strict=False).join(extra, on="account_id", how="left")
+# --- demo --------------------------------------------------------------------------------------
 
 
-def run_score(
-    data: Path,
-    out: Path,
-    as_of: datetime | None = None,
-    model_uri: str = DEFAULT_MODEL,
-    capacity: int | None = None,
-    min_precision: float | None = None,
-    overwrite: bool = False,
-    workspace: Path = Path("ringwatch-demo"),
-    cache_root: Path | None = None,
-    config: ScoreConfig | None = None,
-    say: Say = silent,
-) -> dict:
-    """Load the data and the model, build the features, score, write; return the summary."""
-    from detection import output
-    from detection.console import bar, note_kernels
-    from detection.pipeline import output_name, score_base
-    from features.io.load import load_dataset, normalise_as_of
-    from features.pipeline import feature_table
-    from training.registry import load_model
-
-    config = (config or ScoreConfig()).with_cut(capacity, min_precision)
-    if as_of is not None:  # fail before the expensive work
-        output.check_free(out, output_name(normalise_as_of(as_of)), overwrite)
-    spent: dict[str, float] = {}
-    start = time.perf_counter()
-    say(f"loading {data}")
-    ds = load_dataset(data, as_of)
-    output.check_free(out, output_name(ds.as_of), overwrite)
-    spent["load"] = time.perf_counter() - start
-    say(f"loading model {model_uri}")
-    model = load_model(model_uri, workspace)
-    spent["model"] = time.perf_counter() - start - spent["load"]
-    note_kernels(say)
-    table = feature_table(ds, cache_root, say=say)
-    frame = with_label_features(table.frame, model, ds, table.graphs)
-    spent["features"] = time.perf_counter() - start - spent["load"] - spent["model"]
-    inputs = {
-        "source": str(Path(data).resolve()),
-        "fingerprint": table.inputs_sha256,
-        "accounts": ds.accounts.height,
-        "labels": ds.labels.height,
-        "warnings": list(ds.warnings),
-    }
-    with bar("scoring", frame.height) as progress:
-        result = score_base(
-            frame,
-            model,
-            ds.as_of,
-            out,
-            config,
-            membership=table.rings.membership,
-            rings=table.rings.rings,
-            events=ds.events,
-            edges=ds.edges,
-            inputs=inputs,
-            overwrite=overwrite,
-            say=say,
-            prior_timings=spent,
-            advance=progress.advance,
-        )
-    return {**result.summary, "seconds": round(time.perf_counter() - start, 3)}
+@dataclass(frozen=True, kw_only=True)
+class DemoRequest:
+    workspace: Path = WORKSPACE
+    world: Callable[[Path], Any]  # writes a simulated platform into the folder it is given
+    describe: str = "a simulated platform"
+    settings: Settings = field(default_factory=Settings)
+    engine: Any = None
 
 
-def run_feedback(decisions: Path, data: Path) -> dict:
-    """Merge reviewers' decisions into the labels of `data`; return what happened."""
-    from detection.feedback import merge_feedback
+@dataclass(frozen=True)
+class DemoResult:
+    """Where the demo left what a person looks at."""
 
-    return merge_feedback(decisions, data).to_dict()
+    workspace: Path
+    data: Path
+    lists: Path
+    list_folder: Path
+    report: Path
+    summary: dict
+    validation: dict
+
+
+def promote_if_better(version: int, workspace: Path, say: Say) -> bool:
+    """Make `version` @champion when there is none yet or it is at least as good."""
+    from training import registry
+
+    try:
+        comparison = promote(version, False, workspace)
+    except registry.PromotionRefused as refused:
+        say(f"kept the current champion: {refused}")
+        return False
+    ap = comparison.challenger_metrics["average_precision"]
+    say(f"version {version} is now @champion (held-out average precision {ap:.3f})")
+    return True
+
+
+def demo(request: DemoRequest, say: Say = silent) -> DemoResult:
+    """`ringwatch demo`: the whole pipeline on a freshly simulated world in the workspace."""
+    from dataclasses import replace
+
+    workspace = Path(request.workspace)
+    data, lists = workspace / "data", workspace / "lists"
+    say(f"simulating {request.describe} into {data}")
+    request.world(data)
+    say("validating the input tables")
+    validation = validate(Request(data=data))
+    settings = request.settings
+    train_settings = replace(settings.train, eval=replace(settings.train.eval, compare_random=True))
+    settings = settings.but(train=train_settings)
+    common = dict(data=data, workspace=workspace, engine=request.engine)
+    results = train(TrainRequest(**common, settings=settings, experiment=DEMO_EXPERIMENT), say)
+    promote_if_better(results[0].version, workspace, say)
+    say("scoring the account base with the champion")
+    summary = score(
+        ScoreRequest(**common, settings=request.settings, out=lists, overwrite=True), say
+    )
+    folder = Path(summary["out"])
+    return DemoResult(workspace, data, lists, folder, folder / "report.html", summary, validation)

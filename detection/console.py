@@ -329,7 +329,8 @@ def print_import(summary: Any) -> None:
 
 
 def print_demo(result: Any) -> None:
-    """`demo`: where everything is and how to look at it (detection.workflow.DemoResult)."""
+    """`demo`: the input summary, then where everything is (detection.commands.DemoResult)."""
+    print_summary(result.validation)
     s = result.summary
     store = result.workspace / "mlflow.db"
     print(

@@ -26,6 +26,7 @@ from detection.reasons import REASONS, flatten_reasons, top_reasons
 from detection.report import ReportInputs, drawn_rings, render_report
 from detection.ringlist import IDENTIFIER_KINDS, ring_links, rings_among
 from detection.score import Model, rank_scores, score_chunks
+from features.config import feature_config_of
 
 
 def curve_length(selection: Selection) -> int:
@@ -61,11 +62,12 @@ def explain(
     rows = candidates.select("account_id").join(
         features.select("account_id", *names), on="account_id", how="left", maintain_order="left"
     )
+    settings = feature_config_of(getattr(model, "info", {}).get("features"))
     parts = []
     for start in range(0, rows.height, config.chunk_size):
         part = rows.slice(start, config.chunk_size)
         contributions = model.contributions(part.select(names))
-        parts.append(top_reasons(contributions, names, part, config.n_reasons))
+        parts.append(top_reasons(contributions, names, part, config.n_reasons, settings))
     reasons = pl.concat(parts) if parts else pl.Series("reasons", [], dtype=REASONS)
     captured = rows.select(pl.struct(names).alias("feature_values"))
     return candidates.with_columns(reasons.alias("reasons"), captured["feature_values"])

@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 import polars as pl
 
+from features.config import FeatureConfig
 from features.registry import FeatureSpec, describe
 
 REASON = pl.Struct(
@@ -30,17 +31,18 @@ REASONS = pl.List(REASON)
 
 
 @cache
-def spec_of(name: str) -> FeatureSpec:
-    """The registry entry of a feature; a plain fallback while a spec module is missing."""
+def spec_of(name: str, settings: FeatureConfig | None = None) -> FeatureSpec:
+    """The registry entry of a feature under the model's feature settings; a plain fallback
+    while a spec module is missing."""
     try:
-        return describe(name)
+        return describe(name, settings)
     except ImportError:  # a feature stage not installed yet: still show the column name
         return FeatureSpec(name, name.replace("_", " "), "", "unknown")
 
 
-def description(name: str) -> str:
+def description(name: str, settings: FeatureConfig | None = None) -> str:
     """The feature's plain description, with its unit when it has one."""
-    spec = spec_of(name)
+    spec = spec_of(name, settings)
     return f"{spec.description} ({spec.unit})" if spec.unit else spec.description
 
 
@@ -69,12 +71,17 @@ def numeric_value(value: object) -> float | None:
 
 
 def top_reasons(
-    contributions: np.ndarray, feature_names: list[str], values: pl.DataFrame, k: int = 5
+    contributions: np.ndarray,
+    feature_names: list[str],
+    values: pl.DataFrame,
+    k: int = 5,
+    settings: FeatureConfig | None = None,
 ) -> pl.Series:
     """One list of at most `k` reasons per row, largest positive contribution first.
 
     `contributions` has shape (n, len(feature_names) + 1) (last column = bias) and row i
-    belongs to row i of `values`, which holds the feature columns as scored.
+    belongs to row i of `values`, which holds the feature columns as scored; `settings` are
+    the feature settings the model was trained with (they name the features).
     """
     n_features = len(feature_names)
     if contributions.shape != (values.height, n_features + 1):
@@ -100,7 +107,7 @@ def top_reasons(
                     "value": numeric_value(value),
                     "shown": show_value(value),
                     "contribution": contribution,
-                    "description": description(name),
+                    "description": description(name, settings),
                 }
             )
         rows.append(reasons)

@@ -156,8 +156,9 @@ def fit_pipeline(
     tried, then (with groups) a random inner split, which is noted."""
     from dataclasses import replace
 
+    from detection import commands
+    from detection.settings import Settings
     from training.config import HeadsConfig, ModelConfig, SplitConfig, TrainConfig
-    from training.fit import fit_model
 
     def fit(kind: str, inner_seed: int) -> Any:
         split = SplitConfig(kind, PIPELINE_VALID_SHARE, 0.0, seed=inner_seed)
@@ -165,7 +166,7 @@ def fit_pipeline(
             ModelConfig(), **PIPELINE_MODEL, seed=seed, num_threads=baselines.PARAMS["num_threads"]
         )
         config = TrainConfig(split=split, model=model, heads=HeadsConfig(enabled=False), refit=True)
-        return fit_model(table.frame, labels, groups, config, graphs=table.graphs)
+        return commands.fit(table, labels, groups, Settings(train=config))
 
     attempts = [(k, seed + 1000 * i) for k in ("ring", "random") for i in range(3)]
     if groups is None:
@@ -187,20 +188,21 @@ def fit_pipeline(
 
 
 def ringwatch_method(ctx: Context, split: Split, seed: int) -> np.ndarray:
-    """Our pipeline: the feature table (features.pipeline) + training.fit.fit_model.
+    """Our pipeline, through the product's own steps (detection.commands: build_features, fit,
+    label_features).
 
     fit_model gets only the protocol's training labels; it holds out a validation part of them
     for early stopping, then refits on all of them (no inner test part: the protocol's test
     accounts, scored with the returned model, are the test). Label-derived features of test
     accounts come from training labels only.
     """
-    from features.config import FeatureConfig
-    from features.pipeline import build_feature_table
-    from training.oof import scoring_label_features
+    from detection import commands
+    from detection.settings import Settings
 
     def table(as_of: datetime | None) -> Any:
         return ctx.memo(
-            ("pipeline", as_of), lambda: build_feature_table(ctx.snapshot(as_of), FeatureConfig())
+            ("pipeline", as_of),
+            lambda: commands.build_features(ctx.snapshot(as_of), Settings()),
         )
 
     train_labels = rows_of(ctx.full.labels, split.train)
@@ -213,13 +215,7 @@ def ringwatch_method(ctx: Context, split: Split, seed: int) -> np.ndarray:
         test = result.table
     else:  # time-aware: score at the final snapshot, label features from training labels
         final = table(None)
-        test = final.frame
-        if result.model.label_features:
-            ids = final.frame["account_id"].sort()
-            extra = scoring_label_features(final.graphs, ids, train_labels)
-            test = test.drop(result.model.label_features, strict=False).join(
-                extra, on="account_id", how="left"
-            )
+        test = commands.label_features(final.frame, result.model, final.graphs, train_labels)
     return result.model.raw_score(rows_of(test, split.test))
 
 

@@ -22,7 +22,7 @@ import polars as pl
 from sklearn.ensemble import IsolationForest
 
 from features.config import AnomalyConfig
-from features.registry import FeatureSpec
+from features.spec import FeatureSpec
 
 COLUMN = "anomaly_score"
 SPECS = (

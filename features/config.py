@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from common.settings import build
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,10 @@ class FeatureConfig:
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     graph: GraphConfig = field(default_factory=GraphConfig)
     anomaly: AnomalyConfig = field(default_factory=AnomalyConfig)
+
+
+def feature_config_of(stored: dict[str, Any] | None) -> FeatureConfig:
+    """The feature settings saved with a model (`model.info["features"]`; None: defaults)."""
+    return (
+        FeatureConfig() if stored is None else build(FeatureConfig, stored, "the model's settings")
+    )

@@ -1,39 +1,38 @@
-"""The feature registry: every feature's name, plain description, unit and stage, in one place.
+"""The feature registry: every feature's name, plain description, unit and stage, built for
+the feature settings in use (activity windows, relations and neighbour columns name columns).
 
-Feature modules declare their specs in a `SPECS` tuple; this module gathers them. The registry
-drives the README's feature table and the plain-language text of reason codes.
+The stage modules declare their specs as functions of the settings (features.behaviour.specs,
+features.graph.specs); this module gathers them. The registry drives the README's feature
+table, the ablation stages and the plain-language text of reason codes.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
 from functools import cache
 
-SPEC_MODULES = ("features.behaviour.specs", "features.graph.specs", "features.anomaly")
+from features.behaviour.specs import behaviour_specs
+from features.config import FeatureConfig
+from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS, aggregate_spec, specs_for
+from features.spec import FeatureSpec
 
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """What one feature is: `name` as it appears in the feature table."""
-
-    name: str
-    description: str
-    unit: str
-    stage: str  # "behaviour", "graph", "anomaly", "attribute" or "label-derived"
+__all__ = ["FeatureSpec", "all_specs", "describe"]
 
 
 @cache
-def all_specs() -> tuple[FeatureSpec, ...]:
-    """Every registered feature, in declaration order."""
-    specs: list[FeatureSpec] = []
-    for module in SPEC_MODULES:
-        specs.extend(importlib.import_module(module).SPECS)
+def all_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...]:
+    """Every feature these settings produce (default: the default settings), in order."""
+    config = config or FeatureConfig()
+    columns = config.graph.neighbour_columns or DEFAULT_NEIGHBOUR_COLUMNS
+    specs = behaviour_specs(config.behaviour.windows_days) + specs_for(config.graph, columns)
+    if config.anomaly.enabled:
+        from features.anomaly import SPECS as ANOMALY  # scikit-learn: imported when needed
+
+        specs += ANOMALY
     names = [s.name for s in specs]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise RuntimeError(f"feature registry has duplicate names: {duplicated}")
-    return tuple(specs)
+    return specs
 
 
 @cache
@@ -42,14 +41,13 @@ def _index(specs: tuple[FeatureSpec, ...]) -> dict[str, FeatureSpec]:
     return {spec.name: spec for spec in specs}
 
 
-def describe(name: str) -> FeatureSpec:
-    """The spec of `name`; graph-tree aggregates of account attributes are described from
-    their data-dependent name; other columns not in the registry are attributes passed through."""
-    known = _index(all_specs()).get(name)
+def describe(name: str, config: FeatureConfig | None = None) -> FeatureSpec:
+    """The spec of `name` under these settings; graph-tree aggregates of account attributes
+    are described from their data-dependent name; other columns not in the registry are
+    attributes passed through."""
+    known = _index(all_specs(config)).get(name)
     if known is not None:
         return known
-    from features.graph.specs import aggregate_spec  # the graph specs import this module
-
     aggregate = aggregate_spec(name)
     if aggregate is not None:
         return aggregate

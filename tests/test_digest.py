@@ -92,29 +92,25 @@ def list_digest(folder: Path) -> dict[str, str]:
 
 def run_world(tmp: Path) -> dict:
     """The product chain on the digest world; returns every digest."""
-    from detection.commands import with_label_features
-    from detection.config import ScoreConfig
+    from detection import commands
     from detection.pipeline import score_base
+    from detection.settings import Settings
     from experiments.simulate import WorldConfig, simulate_to
-    from features.io.load import load_dataset
-    from features.pipeline import build_feature_table
-    from training.config import TrainConfig
-    from training.fit import fit_model
+    from features.io.load import labels_known_at, load_dataset
 
     data = tmp / "data"
     simulate_to(WorldConfig(accounts=ACCOUNTS, seed=SEED).check(), data, overwrite=True)
+    settings = Settings()
     ds = load_dataset(data)
-    table = build_feature_table(ds)
-    fit = fit_model(
-        table.frame, ds.labels, table.rings.components, TrainConfig(), table.graphs, as_of=ds.as_of
-    )
-    frame = with_label_features(table.frame, fit.model, ds, table.graphs)
+    table = commands.build_features(ds, settings)
+    fit = commands.fit(table, ds.labels, table.rings.components, settings, as_of=ds.as_of)
+    frame = commands.label_features(table.frame, fit.model, table.graphs, labels_known_at(ds))
     result = score_base(
         frame,
         fit.model,
         ds.as_of,
         tmp / "lists",
-        ScoreConfig(),
+        settings.score,
         membership=table.rings.membership,
         rings=table.rings.rings,
         events=ds.events,

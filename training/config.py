@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from common.errors import UserError
+from common.settings import build, flatten, read_toml
 
 SPLIT_KINDS = ("strict", "time", "ring", "random")
 IMBALANCE = ("scale_pos_weight", "is_unbalance", "none")
@@ -104,49 +102,7 @@ class TrainConfig:
     refit: bool = False
 
 
-def _type_ok(value: Any, hint: Any) -> bool:
-    """Whether a TOML value fits a field's type (ints are accepted for floats)."""
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is bool or hint is str:
-        return isinstance(value, hint)
-    if typing.get_origin(hint) is tuple:
-        (inner, _ellipsis) = typing.get_args(hint)
-        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
-    return False
-
-
-def _describe(hint: Any) -> str:
-    """A short plain name for a field type, for error messages."""
-    if typing.get_origin(hint) is tuple:
-        return f"a list of {_describe(typing.get_args(hint)[0])}"
-    return {float: "a number", int: "an integer", bool: "true or false", str: "a string"}[hint]
-
-
-def _build(cls: type, table: dict[str, Any], file: str, prefix: str) -> Any:
-    """One config dataclass from a TOML table; unknown keys and wrong types are UserErrors."""
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        where = f"{prefix}{key}"
-        if key not in known:
-            raise UserError(f"{file}: unknown key '{where}' (known: {', '.join(sorted(known))})")
-        hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            if not isinstance(value, dict):
-                raise UserError(f"{file}: key '{where}' must be a table [{where}]")
-            values[key] = _build(hint, value, file, f"{where}.")
-        elif not _type_ok(value, hint):
-            raise UserError(f"{file}: key '{where}' must be {_describe(hint)}, got {value!r}")
-        else:
-            values[key] = tuple(value) if isinstance(value, list) else value
-    return cls(**values)
-
-
-def _check_choices(config: TrainConfig, file: str) -> None:
+def check_train_config(config: TrainConfig, file: str) -> None:
     """Values outside their allowed set or range are UserErrors naming the key."""
     choices = {
         "split.kind": (config.split.kind, SPLIT_KINDS),
@@ -170,32 +126,14 @@ def _check_choices(config: TrainConfig, file: str) -> None:
 
 def load_train_config(path: Path) -> TrainConfig:
     """Read a TOML parameter file; keys left out keep their defaults."""
-    path = Path(path)
-    try:
-        table = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path}: parameter file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: not valid TOML ({error})") from None
-    config = _build(TrainConfig, table, str(path), "")
-    _check_choices(config, str(path))
+    config = build(TrainConfig, read_toml(path, "parameter file"), str(path))
+    check_train_config(config, str(path))
     return config
 
 
 def config_params(config: TrainConfig) -> dict[str, str]:
     """The settings flattened to `section.key -> text`, for MLflow params."""
-    flat: dict[str, str] = {}
-
-    def walk(obj: Any, prefix: str) -> None:
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            if dataclasses.is_dataclass(value):
-                walk(value, f"{prefix}{f.name}.")
-            else:
-                flat[f"{prefix}{f.name}"] = str(list(value) if isinstance(value, tuple) else value)
-
-    walk(config, "")
-    return flat
+    return flatten(config)
 
 
 def with_overrides(

@@ -25,6 +25,8 @@ import numpy as np
 import polars as pl
 
 from common.errors import UserError
+from common.settings import plain
+from features.config import FeatureConfig
 from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, search, train_booster
 from training.calibrate import fit_calibrator
@@ -105,16 +107,20 @@ def check_parts(split: Split, labelled: pl.DataFrame, parts: tuple[str, ...]) ->
 
 
 def feature_columns(
-    table: pl.DataFrame, stages: set[str] | None, label_cols: list[str]
+    table: pl.DataFrame,
+    stages: set[str] | None,
+    label_cols: list[str],
+    settings: FeatureConfig | None = None,
 ) -> list[str]:
-    """The model's input columns: numeric, boolean or text; optionally only some stages."""
+    """The model's input columns: numeric, boolean or text; optionally only some stages (of
+    the registry built for the feature settings the table was made with)."""
     names = []
     for name, dtype in table.schema.items():
         if name == "account_id":
             continue
         if not (dtype.is_numeric() or dtype == pl.Boolean or is_coded(dtype)):
             continue
-        stage = LABEL_STAGE if name in label_cols else describe(name).stage
+        stage = LABEL_STAGE if name in label_cols else describe(name, settings).stage
         if stages is None or stage in stages:
             names.append(name)
     return names
@@ -265,13 +271,16 @@ def fit_model(
     share_fn: ShareFn | None = None,
     stages: set[str] | None = None,
     as_of: datetime | None = None,
+    feature_settings: FeatureConfig | None = None,
 ) -> FitResult:
     """Train, calibrate and evaluate one model (see the module doc for how rows are used).
 
     `graphs` (features.graph.Graphs) enables the out-of-fold label-derived features; `stages`
     keeps only features of those registry stages (ablation); `as_of` limits the labels that
-    label-derived features may see to those decided by the snapshot.
+    label-derived features may see to those decided by the snapshot; `feature_settings` are
+    the settings the table was built with (saved with the model; default: the defaults).
     """
+    feature_settings = feature_settings or FeatureConfig()
     features = features.sort("account_id")
     labelled = check_labels(features, labels, config)
     split = split_labelled(labelled, groups, config.split)
@@ -284,7 +293,7 @@ def fit_model(
         table, label_cols = add_label_features(
             features, labelled, split, config, graphs, share_fn, as_of
         )
-    names = feature_columns(table, stages, label_cols)
+    names = feature_columns(table, stages, label_cols, feature_settings)
     names, dropped = drop_wide_text(table, names)
     notes += [
         f"text column '{n}' has too many distinct values to encode; left out" for n in dropped
@@ -322,6 +331,7 @@ def fit_model(
     heads, head_notes = fit_heads(x, rows, params, config, names, categorical)
     best_iteration = booster.best_iteration
     info = {
+        "features": plain(feature_settings),
         "split": split.kind,
         "split_counts": split.counts(),
         "best_iteration": best_iteration,

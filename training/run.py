@@ -16,6 +16,7 @@ import polars as pl
 
 from common.errors import UserError
 from common.progress import Say, silent
+from features.config import FeatureConfig
 from features.io.contract import Dataset
 from training.config import TrainConfig, config_params
 from training.fit import LABEL_STAGE, FitResult, fit_model
@@ -68,12 +69,15 @@ def data_fingerprint(dataset: Dataset, given: dict[str, str] | None = None) -> d
 
 
 def feature_docs(fit: FitResult) -> list[dict[str, str]]:
-    """The model's features with the registry's description, unit and stage."""
+    """The model's features with the registry's description, unit and stage (the registry of
+    the feature settings saved with the model)."""
+    from features.config import feature_config_of
     from features.registry import describe
 
+    settings = feature_config_of(fit.model.info.get("features"))
     docs = []
     for name in fit.model.feature_names:
-        spec = describe(name)
+        spec = describe(name, settings)
         stage = LABEL_STAGE if name in fit.model.label_features else spec.stage
         docs.append(
             {"name": name, "stage": stage, "unit": spec.unit, "description": spec.description}
@@ -200,6 +204,7 @@ def train_run(
     run_name: str | None = None,
     tags: dict[str, str] | None = None,
     say: Say = silent,
+    features: FeatureConfig | None = None,
 ) -> TrainResult:
     """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked."""
     import mlflow
@@ -212,7 +217,16 @@ def train_run(
     experiment_id = get_or_create_experiment(experiment)
     say(f"training ({config.split.kind} split, stages: {sorted(stages) if stages else 'all'})")
     labels, as_of = dataset.labels, dataset.as_of
-    fit = fit_model(feature_table, labels, groups, config, graphs, stages=stages, as_of=as_of)
+    fit = fit_model(
+        feature_table,
+        labels,
+        groups,
+        config,
+        graphs,
+        stages=stages,
+        as_of=as_of,
+        feature_settings=features,
+    )
     metrics = dict(fit.metrics)
     if config.eval.compare_random and config.split.kind != "random":
         say("training again on a random split, for comparison")
@@ -222,8 +236,9 @@ def train_run(
             heads=replace(config.heads, enabled=False),
         )
         leaky = fit_model(
-            feature_table, labels, groups, random_config, graphs, stages=stages, as_of=as_of
-        )
+            feature_table, labels, groups, random_config, graphs, stages=stages, as_of=as_of,
+            feature_settings=features,
+        )  # fmt: skip
         metrics.update(
             {f"random_{k}": v for k, v in leaky.metrics.items() if k.startswith("test_")}
         )
@@ -265,6 +280,7 @@ def run_ablation(
     truth: Path | pl.DataFrame | None = None,
     fingerprint: dict[str, str] | None = None,
     say: Say = silent,
+    features: FeatureConfig | None = None,
 ) -> list[TrainResult]:
     """Three logged runs on the same split: behaviour only, graph only, both (none registered)."""
     fingerprint = data_fingerprint(dataset, fingerprint)
@@ -286,6 +302,7 @@ def run_ablation(
                 run_name=f"ablation-{name}",
                 tags={"ringwatch.ablation": name},
                 say=say,
+                features=features,
             )
         )
     return results
@@ -303,23 +320,25 @@ def train_command(
     ablation: bool = False,
     fingerprint: dict[str, str] | None = None,
     say: Say = print,
+    features: FeatureConfig | None = None,
 ) -> list[TrainResult]:
     """What `ringwatch train` does: one registered run (or the three ablation runs), printed.
 
     `graphs` may be None (a feature table read back from the cache): they are rebuilt with
-    the default graph settings, so a cached table trains the same model as a fresh one.
+    the feature settings (`features`, default: the defaults), so a cached table trains the
+    same model as a fresh one.
     """
+    features = features or FeatureConfig()
     if graphs is None and config.label_features:
-        from features.config import FeatureConfig
         from features.graph import build_graphs
 
         say("rebuilding the account graphs for the label-derived features")
-        graphs = build_graphs(dataset, FeatureConfig().graph)
+        graphs = build_graphs(dataset, features.graph)
     inputs = (dataset, feature_table, groups, config, workspace, experiment, graphs, truth)
     if ablation:
-        results = run_ablation(*inputs, fingerprint, say)
+        results = run_ablation(*inputs, fingerprint, say, features)
     else:
-        results = [train_run(*inputs, fingerprint, say=say)]
+        results = [train_run(*inputs, fingerprint, say=say, features=features)]
     for line in report_lines(results):
         say(line)
     return results

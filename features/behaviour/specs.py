@@ -2,14 +2,13 @@
 
 The column set is fixed (it does not depend on the data): per-action counts exist for every
 core action of the contract, whether or not the data holds any. `behaviour_specs(windows)`
-gives the specs for other activity windows; `SPECS` is the default configuration's.
+gives the specs for the configured activity windows (features.registry gathers them).
 """
 
 from __future__ import annotations
 
 from features.behaviour.seam import ACTIONS
-from features.config import BehaviourConfig
-from features.registry import FeatureSpec
+from features.spec import FeatureSpec
 
 STAGE = "behaviour"
 Row = tuple[str, str, str, bool]  # name, description, unit, integer-valued
@@ -232,6 +231,3 @@ def behaviour_specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
 def integer_columns(windows: tuple[int, ...]) -> frozenset[str]:
     """Integer-valued columns (Int64; 0 for accounts without events)."""
     return frozenset(name for name, _, _, integer in rows(windows) if integer)
-
-
-SPECS: tuple[FeatureSpec, ...] = behaviour_specs(BehaviourConfig().windows_days)

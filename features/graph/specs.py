@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from features.config import GraphConfig
-from features.registry import FeatureSpec
+from features.spec import FeatureSpec
 
 STAGE = "graph"
 
@@ -202,7 +202,7 @@ AGGREGATE_NAME = re.compile(r"^g_(rel|link)_n([12])_(mean|max)_(.+)$")
 
 def aggregate_spec(name: str) -> FeatureSpec | None:
     """The spec of a graph-tree aggregate of an account attribute, whose name depends on the
-    data (`g_rel_n1_mean_<attribute>`): not in SPECS, so described from its name."""
+    data (`g_rel_n1_mean_<attribute>`): not in specs_for, so described from its name."""
     found = AGGREGATE_NAME.match(name)
     if found is None:
         return None
@@ -210,8 +210,3 @@ def aggregate_spec(name: str) -> FeatureSpec | None:
     rows = {row[0]: row for row in aggregate_rows(graph, column)}
     _, text, unit = rows[f"g_{graph}_n{hop}_{kind}_{column}"]
     return FeatureSpec(name, text, unit, STAGE)
-
-
-SPECS: tuple[FeatureSpec, ...] = specs_for(
-    GraphConfig(), GraphConfig().neighbour_columns or DEFAULT_NEIGHBOUR_COLUMNS
-)

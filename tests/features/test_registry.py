@@ -20,3 +20,28 @@ def test_a_graph_tree_aggregate_of_an_attribute_is_described_from_its_name() -> 
 def test_an_unregistered_column_is_an_attribute_passed_through() -> None:
     spec = describe("review_count")
     assert spec.stage == "attribute" and "accounts table" in spec.description
+
+
+def test_the_registry_follows_the_settings_in_use() -> None:
+    from dataclasses import replace
+
+    from features.config import FeatureConfig
+
+    config = FeatureConfig()
+    config = replace(config, behaviour=replace(config.behaviour, windows_days=(3, 14)))
+    assert describe("events_3d", config).stage == "behaviour"
+    assert describe("events_3d").stage == "attribute"  # the defaults have no 3-day window
+    relations = replace(config, graph=replace(config.graph, relations=("follows", "retweets")))
+    assert describe("g_retweets_degree", relations).stage == "graph"
+
+
+def test_spec_modules_do_not_import_the_registry() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, features.graph.specs, features.behaviour.specs; "
+        "print('features.registry' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -67,6 +67,13 @@ def test_part_without_bad_accounts_is_a_user_error(world):
         fit_model(world.features, world.labels, one_ring, TrainConfig())
 
 
+def test_the_feature_settings_are_saved_with_the_model(strict):
+    from common.settings import plain
+    from features.config import FeatureConfig
+
+    assert strict.model.info["features"] == plain(FeatureConfig())
+
+
 def test_only_labelled_accounts_are_rows_and_every_account_is_scored(world, strict):
     assert strict.split.assignments.height == world.labels.height
     assert strict.scored.height == world.features.height
@@ -112,7 +119,7 @@ def test_search_over_a_tiny_grid(world):
 
 
 def test_stages_select_feature_families(world, monkeypatch):
-    monkeypatch.setattr(features.registry, "all_specs", specs)
+    monkeypatch.setattr(features.registry, "all_specs", lambda config=None: specs())
     config = TrainConfig()
     behaviour = fit_model(
         world.features,

@@ -29,7 +29,7 @@ def world():
 @pytest.fixture(autouse=True)
 def synthetic_registry(monkeypatch):
     """Feature docs and the graph's share function for the synthetic columns."""
-    monkeypatch.setattr(features.registry, "all_specs", specs)
+    monkeypatch.setattr(features.registry, "all_specs", lambda config=None: specs())
     monkeypatch.setattr(training.oof, "default_share_fn", lambda: share_fn)
 
 

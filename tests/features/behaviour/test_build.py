@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from features.behaviour import build_behaviour_features
 from features.behaviour.reference_table import reference_features
 from features.behaviour.seam import ACTIONS
-from features.behaviour.specs import SPECS
+from features.behaviour.specs import behaviour_specs
 from features.config import BehaviourConfig
 from features.io.contract import EVENTS, TS
 
@@ -134,7 +134,7 @@ def test_every_column_is_numeric_registered_and_rows_sorted() -> None:
     out = build_behaviour_features(accounts, events, AS_OF)
     assert out["account_id"].to_list() == ["a", "m", "z"]
     features = out.columns[1:]
-    assert features == [s.name for s in SPECS]
+    assert features == [s.name for s in behaviour_specs(BehaviourConfig().windows_days)]
     assert all(out.schema[c] in (pl.Int64, pl.Float64) for c in features)
 
 
