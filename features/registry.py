@@ -23,7 +23,8 @@ def all_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...]:
     """Every feature these settings produce (default: the default settings), in order."""
     config = config or FeatureConfig()
     columns = config.graph.neighbour_columns or DEFAULT_NEIGHBOUR_COLUMNS
-    specs = behaviour_specs(config.behaviour.windows_days) + specs_for(config.graph, columns)
+    behaviour = behaviour_specs(config.behaviour.windows_days, config.behaviour.novelty_days)
+    specs = behaviour + specs_for(config.graph, columns)
     if config.anomaly.enabled:
         from features.anomaly import SPECS as ANOMALY  # scikit-learn: imported when needed
 

@@ -8,6 +8,7 @@ gives the specs for the configured activity windows (features.registry gathers t
 from __future__ import annotations
 
 from features.behaviour.seam import ACTIONS
+from features.config import BehaviourConfig
 from features.spec import FeatureSpec
 
 STAGE = "behaviour"
@@ -223,9 +224,12 @@ def rows(windows: tuple[int, ...], novelty_days: int = BehaviourConfig().novelty
     return out + SOCIAL + MONEY + REPORTS + CONTENT + novelty_rows(novelty_days)
 
 
-def behaviour_specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
-    """The registry entries for the given activity windows."""
-    return tuple(FeatureSpec(name, text, unit, STAGE) for name, text, unit, _ in rows(windows))
+def behaviour_specs(
+    windows: tuple[int, ...], novelty_days: int = BehaviourConfig().novelty_days
+) -> tuple[FeatureSpec, ...]:
+    """The registry entries for the given activity windows and novelty window."""
+    specs = rows(windows, novelty_days)
+    return tuple(FeatureSpec(name, text, unit, STAGE) for name, text, unit, _ in specs)
 
 
 def integer_columns(windows: tuple[int, ...]) -> frozenset[str]:

@@ -64,7 +64,7 @@ def test_scoring_uses_the_models_feature_settings_unless_a_file_disagrees(tmp_pa
     same = load_settings(write(tmp_path, "[features.graph]\nhub_max_accounts = 20\n"))
     assert with_feature_settings(same, info).features == trained
     other = load_settings(write(tmp_path, "[features.graph]\nhub_max_accounts = 30\n"))
-    with pytest.raises(UserError, match="features.graph.hub_max_accounts"):
+    with pytest.raises(UserError, match=r"features\.graph\.hub_max_accounts"):
         with_feature_settings(other, info)
     assert feature_config_of(info["features"]) == trained
 
