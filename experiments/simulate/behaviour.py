@@ -12,13 +12,13 @@ from experiments.simulate.kinds import (
     ACTION,
     KINDS,
     N_BENIGN,
-    PROFILES,
     SESSION_ACTIONS,
     SPECS,
     matrix,
 )
 from experiments.simulate.plan import Plan, draw
 from experiments.simulate.population import DAY, HOUR
+from experiments.simulate.rhythms import PROFILES
 from experiments.simulate.timing import cumcount, segment_cumsum, session_starts
 
 SHARED_CONTENT = 5 * 10**14  # content ids of the day's popular items: + day * 10**6 + rank
@@ -40,6 +40,19 @@ def shared_content(sec: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Content ids of the day's popular items (Zipf-distributed popularity)."""
     rank = np.minimum(rng.zipf(1.4, sec.size) - 1, 999_999)
     return SHARED_CONTENT + (sec // DAY).astype(np.int64) * 10**6 + rank
+
+
+def session_targets(plan: Plan, action: np.ndarray, sec: np.ndarray, rng) -> tuple:
+    """Target account and content of session events: popular accounts to follow, like and
+    comment on, the day's popular items to share, a new content id for each post."""
+    t_acc = np.full(action.size, -1, dtype=np.int64)
+    to_account = np.isin(action, [ACTION["follow"], ACTION["like"], ACTION["comment"]])
+    t_acc[to_account] = popular_targets(plan, int(to_account.sum()), rng)
+    content = np.full(action.size, -1, dtype=np.int64)
+    share = action == ACTION["share"]
+    content[share] = shared_content(sec[share], rng)
+    content[action == ACTION["post"]] = OWN_POST
+    return t_acc, content
 
 
 def post_styles(plan: Plan, acc: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -91,15 +104,9 @@ def human_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl.D
     ident = plan.identity
     dev = np.repeat(pick(ident.devices, ident.device_cw, s_acc, rng.random(s_acc.size)), n_ev)
     ip = np.repeat(pick(ident.ips, ident.ip_cw, s_acc, rng.random(s_acc.size)), n_ev)
-    t_acc = np.full(acc.size, -1, dtype=np.int64)
-    to_account = np.isin(action, [ACTION["follow"], ACTION["like"], ACTION["comment"]])
-    t_acc[to_account] = popular_targets(plan, int(to_account.sum()), rng)
-    content = np.full(acc.size, -1, dtype=np.int64)
-    share = action == ACTION["share"]
-    content[share] = shared_content(sec[share], rng)
+    t_acc, content = session_targets(plan, action, sec, rng)
     post = action == ACTION["post"]
-    content[post] = OWN_POST
-    keep = (sec < plan.horizon) & (t_acc != acc)
+    keep = (sec < np.minimum(plan.horizon, plan.takeover.time[acc])) & (t_acc != acc)
     text = pl.Series("text", [None] * acc.size, dtype=pl.String)
     posts = np.flatnonzero(post)
     text = text.scatter(posts, render_styles(post_styles(plan, acc[posts], rng), rng))

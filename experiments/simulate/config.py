@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -20,6 +20,23 @@ BAD_MIX_FIELDS = (
     "clickbait_share",
     "porn_share",
     "violence_share",
+    "amplifier_share",
+    "takeover_share",
+    "follower_farm_share",
+    "follower_customer_share",
+    "paraphrase_share",
+)
+#: Shares of all accounts taken by the benign look-alikes of abuse (issue 12).
+LOOKALIKE_FIELDS = ("fan_share", "agency_share", "family_share")
+#: Group size ranges (low, high), each a knob.
+SIZE_FIELDS = (
+    "amplifier_sizes",
+    "takeover_sizes",
+    "follower_farm_sizes",
+    "paraphrase_sizes",
+    "fan_sizes",
+    "agency_sizes",
+    "family_sizes",
 )
 
 
@@ -52,6 +69,39 @@ class WorldConfig:
     label_noise: float = 0.015  # share of labels that are wrong (both directions)
     label_lag_days: float = 7.0  # median days from the start of abuse to a moderator's label
     chunk_accounts: int = 50_000  # accounts whose events are generated (and written) together
+    # archetypes of issue 12 (sources in experiments/simulate/archetypes.py); bad-mix shares
+    # are relative to the five above, which sum to 1
+    amplifier_share: float = 0.10  # bad-mix share: aged bought accounts amplifying a leader
+    amplifier_sizes: tuple[int, int] = (8, 30)  # members of one amplification ring (leader too)
+    amplifier_posts_per_day: float = 2.0  # leader posts a day that the ring amplifies
+    amplifier_participation: float = 0.7  # chance a member amplifies one leader post
+    amplifier_delay_minutes: float = 4.0  # median minutes from a leader post to an amplification
+    amplifier_device_share: float = 0.4  # share of members also using one of the ring's devices
+    takeover_share: float = 0.08  # bad-mix share: old benign accounts taken over by crews
+    takeover_sizes: tuple[int, int] = (3, 12)  # accounts one takeover crew holds
+    takeover_days: float = 5.0  # takeovers happen within this many last days of the window
+    takeover_payments: float = 3.0  # mean payments made from one taken-over account
+    takeover_chargeback_share: float = 0.3  # share of those payments charged back (days later)
+    follower_farm_share: float = 0.10  # bad-mix share: device-pool follower farms
+    follower_customer_share: float = 0.04  # bad-mix share: accounts that bought followers
+    follower_farm_sizes: tuple[int, int] = (20, 80)  # accounts one follower farm runs
+    follower_orders_per_day: float = 1.0  # follower orders one farm delivers a day
+    follower_farm_devices: int = 4  # most phones a farm runs all its accounts on
+    paraphrase_share: float = 0.08  # bad-mix share: content farms posting paraphrased stories
+    paraphrase_sizes: tuple[int, int] = (6, 25)  # accounts of one paraphrasing farm
+    paraphrase_stories_per_day: float = 3.0  # stories a farm rewrites and posts a day
+    paraphrase_participation: float = 0.6  # chance a member posts its version of one story
+    fan_share: float = 0.03  # share of accounts in fan communities around a celebrity
+    fan_sizes: tuple[int, int] = (40, 300)  # fans of one celebrity
+    fan_posts_per_day: float = 1.5  # celebrity posts a day the fans react to
+    fan_reaction_share: float = 0.12  # mean chance a fan reacts to one post (beta per fan)
+    fan_delay_minutes: float = 3.0  # median minutes from a celebrity post to a fan's reaction
+    agency_share: float = 0.01  # share of accounts: brands run by agencies from one office
+    agency_sizes: tuple[int, int] = (5, 30)  # brands one agency runs
+    agency_card_share: float = 0.7  # share of agencies paying clients' ads with agency cards
+    family_share: float = 0.03  # share of accounts in families sharing a tablet
+    family_sizes: tuple[int, int] = (2, 5)  # members of one family
+    family_tablet_share: float = 0.4  # share of a member's sessions on the family tablet
 
     def check(self) -> WorldConfig:
         """Raise UserError naming the first knob out of range; return self when all are fine."""
@@ -66,18 +116,36 @@ class WorldConfig:
             raise UserError("start must be a timezone-aware (UTC) datetime")
         for f in fields(self):
             value = getattr(self, f.name)
-            is_share = f.name.endswith("_share") or f.name == "label_noise"
+            is_share = f.name.endswith(("_share", "_participation")) or f.name == "label_noise"
             if is_share and not 0.0 <= value <= 1.0:
                 raise UserError(f"{f.name} must be between 0 and 1 (got {value})")
         if sum(getattr(self, name) for name in BAD_MIX_FIELDS) <= 0:
             raise UserError("the abuse-kind shares must not all be zero")
-        if self.newsroom_share + self.nat_share + self.bad_share > 0.9:
-            raise UserError("bad_share + newsroom_share + nat_share must leave room for others")
+        special = self.newsroom_share + self.nat_share + self.bad_share
+        if special + sum(getattr(self, name) for name in LOOKALIKE_FIELDS) > 0.9:
+            raise UserError(
+                "bad_share, newsroom_share, nat_share and the look-alike shares "
+                "must leave room for others"
+            )
+        for name in SIZE_FIELDS:
+            low, high = getattr(self, name)
+            if not 2 <= low <= high:
+                raise UserError(f"{name} must be (low, high) with 2 <= low <= high")
         if self.activity <= 0 or self.label_lag_days <= 0:
             raise UserError("activity and label_lag_days must be positive")
         if self.chunk_accounts < 1_000 or self.nat_users_per_ip < 1:
             raise UserError("chunk_accounts must be >= 1000 and nat_users_per_ip >= 1")
+        rates = ("amplifier_posts_per_day", "follower_orders_per_day", "fan_posts_per_day")
+        rates += ("paraphrase_stories_per_day", "takeover_payments", "takeover_days")
+        rates += ("amplifier_delay_minutes", "fan_delay_minutes")
+        if any(getattr(self, name) < 0 for name in rates) or self.follower_farm_devices < 1:
+            raise UserError(f"{', '.join(rates)} must not be negative; follower_farm_devices >= 1")
         return self
+
+    def only_original_kinds(self) -> WorldConfig:
+        """This world without the issue-12 archetypes and look-alikes (the world before them)."""
+        zero = dict.fromkeys((*BAD_MIX_FIELDS[5:], *LOOKALIKE_FIELDS), 0.0)
+        return replace(self, **zero)
 
     @property
     def camouflage_level(self) -> int:

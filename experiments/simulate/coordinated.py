@@ -25,7 +25,7 @@ REUSE = {"fake_farm": 0.7, "clickbait_farm": 0.6}  # share of scheduled posts fr
 CAMOUFLAGE_COUNTS = {"follow": (0, 8, 30), "like": (0, 15, 60)}  # per 4 weeks, by level
 
 
-def _ids(plan: Plan, acc: np.ndarray, rng) -> dict[str, np.ndarray]:
+def event_ids(plan: Plan, acc: np.ndarray, rng) -> dict[str, np.ndarray]:
     """Device and IP for each event of `acc`."""
     ident = plan.identity
     return {
@@ -74,11 +74,11 @@ def scheduled_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> 
         name = KINDS[code]
         style, reuse = STYLE[SPECS[name].style], REUSE.get(name, 0.0)
         text = text.scatter(mine, recycled_texts(plan, acc[mine], style, reuse, rng))
-    posts = raw(acc, sec, ACTION["post"], content=OWN_POST, text=text, **_ids(plan, acc, rng))
+    posts = raw(acc, sec, ACTION["post"], content=OWN_POST, text=text, **event_ids(plan, acc, rng))
     logins_mask = (kind == KIND["fake_farm"]) & (rng.random(acc.size) < 0.3)
     bots, bot_sec = acc[logins_mask], sec[logins_mask] - rng.uniform(2, 20, logins_mask.sum())
     bot_sec = np.maximum(bot_sec, plan.created[bots])
-    logins = raw(bots, bot_sec, ACTION["login"], **_ids(plan, bots, rng))
+    logins = raw(bots, bot_sec, ACTION["login"], **event_ids(plan, bots, rng))
     return pl.concat([posts, logins]).filter((pl.col("sec") >= 0) & (pl.col("sec") < plan.horizon))
 
 
@@ -101,7 +101,7 @@ def episode_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl
             ACTION["post"],
             content=ep.content[a_e],
             text=text,
-            **_ids(plan, a_acc, rng),
+            **event_ids(plan, a_acc, rng),
         )
     )
     for name in PARTICIPATION:
@@ -117,7 +117,7 @@ def episode_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl
             lockstep_delays(med0, sig0, m_acc.size, rng),
         )
         sec = ep.time[m_e] + delay
-        ids = _ids(plan, m_acc, rng)
+        ids = event_ids(plan, m_acc, rng)
         if name == "fake_farm":
             frames.append(raw(m_acc, sec, ACTION["follow"], t_acc=ep.target[m_e], **ids))
             likes = rng.random(m_acc.size) < 0.5
@@ -174,7 +174,7 @@ def ring_follow_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -
     p = plan.pairs
     mine = (p.src >= rows[0]) & (p.src <= rows[-1]) & (p.ts >= 0) if rows.size else p.src < 0
     acc = p.src[mine]
-    return raw(acc, p.ts[mine], ACTION["follow"], t_acc=p.dst[mine], **_ids(plan, acc, rng))
+    return raw(acc, p.ts[mine], ACTION["follow"], t_acc=p.dst[mine], **event_ids(plan, acc, rng))
 
 
 def camouflage_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
@@ -189,5 +189,5 @@ def camouflage_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) ->
         start = np.maximum(plan.created[acc], 0.0)
         sec = start + rng.random(acc.size) * (plan.horizon - start)
         target = draw(plan.celebrities, acc.size, rng)
-        frames.append(raw(acc, sec, ACTION[action], t_acc=target, **_ids(plan, acc, rng)))
+        frames.append(raw(acc, sec, ACTION[action], t_acc=target, **event_ids(plan, acc, rng)))
     return pl.concat(frames)

@@ -67,7 +67,8 @@ def members_of(groups: Groups, g: int) -> np.ndarray:
 def customers(kind, category, created, rng, size: int) -> np.ndarray:
     """Accounts that buy followers: other bad accounts (60 %) and some brands and creators."""
     old = created < 0
-    bad = np.flatnonzero((kind >= N_BENIGN) & (kind != KIND["fake_farm"]) & old)
+    sellers = [KIND[k] for k in ("card_fraud", "clickbait_farm", "porn", "violence")]
+    bad = np.flatnonzero(np.isin(kind, sellers) & old)
     benign = np.flatnonzero(
         (kind < N_BENIGN) & np.isin(category, [CATEGORY["brand"], CATEGORY["creator"]]) & old
     )
@@ -134,6 +135,13 @@ def plan_pairs(groups: Groups, created: np.ndarray, horizon: float, rng) -> Pair
     return Pairs(src_all[keep], dst_all[keep], ts[keep])
 
 
+def merge_pairs(first: Pairs, second: Pairs) -> Pairs:
+    """Both sets of follows in one."""
+    return Pairs(
+        *(np.concatenate([getattr(first, f), getattr(second, f)]) for f in ("src", "dst", "ts"))
+    )
+
+
 def plan_bursts(kind, category, created, horizon: float, weeks: int, rng) -> Bursts:
     """Report bursts: heavy for porn and violence, light for clickbait, rare for benign media."""
     n = len(kind)
@@ -141,7 +149,7 @@ def plan_bursts(kind, category, created, horizon: float, weeks: int, rng) -> Bur
     content = np.isin(kind, [KIND["porn"], KIND["violence"]])
     counts = np.zeros(n, dtype=np.int64)
     counts[content] = 1 + rng.poisson(1.2 * scale, content.sum())
-    clickbait = kind == KIND["clickbait_farm"]
+    clickbait = np.isin(kind, [KIND["clickbait_farm"], KIND["paraphrase_farm"]])
     counts[clickbait] = rng.poisson(0.5 * scale, clickbait.sum())
     loud = (kind < N_BENIGN) & np.isin(category, [CATEGORY["media"], CATEGORY["creator"]])
     counts[loud] = (rng.random(loud.sum()) < 0.04 * scale).astype(np.int64)

@@ -12,7 +12,7 @@ import numpy as np
 
 from experiments.simulate.config import WorldConfig
 from experiments.simulate.kinds import CATEGORY, KIND, N_BENIGN, column
-from experiments.simulate.population import Groups
+from experiments.simulate.population import GROUP_SIZES, Groups, in_groups_of
 
 SLOTS = 4
 _BANNED_OCTETS = {0, 10, 100, 127, 169, 172, 192}
@@ -81,7 +81,7 @@ def devices(kind, group, groups: Groups, camo, level: int, rng):
     for j, w in enumerate((0.7, 0.2, 0.1)):
         rows = np.flatnonzero(personal > j)
         _set(values, weights, rows, j, base[rows] + j, w)
-    pooled = np.flatnonzero(group >= 0)
+    pooled = np.flatnonzero(in_groups_of(group, groups, GROUP_SIZES))
     if pooled.size:
         values[pooled] = -1
         weights[pooled] = 0.0
@@ -127,7 +127,7 @@ def ips(kind, category, group, groups: Groups, camo, config: WorldConfig, rng):
     vpn = public_ips(rng, 30)
     block = public_ips(rng, groups.count) & ~np.int64(0xFF)
     proxies = public_ips(rng, groups.count * 4).reshape(-1, 4)
-    pooled = np.flatnonzero(group >= 0)
+    pooled = np.flatnonzero(in_groups_of(group, groups, GROUP_SIZES))
     g = group[pooled]
     gk = groups.kind[g]
     ranged = pooled[gk != KIND["card_fraud"]]

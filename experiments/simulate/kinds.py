@@ -8,8 +8,36 @@ import numpy as np
 
 from features.io.contract import CORE_ACTIONS
 
-BENIGN_KINDS = ("individual", "brand", "media", "government", "creator", "newsroom", "nat_user")
-BAD_KINDS = ("fake_farm", "card_fraud", "clickbait_farm", "porn", "violence")
+#: Benign kinds: the five plain categories, then confounders and look-alikes of abuse (fans
+#: reacting to a celebrity within minutes, brands an agency runs from one office, families
+#: sharing a tablet).
+BENIGN_KINDS = (
+    "individual",
+    "brand",
+    "media",
+    "government",
+    "creator",
+    "newsroom",
+    "nat_user",
+    "fan",
+    "agency_brand",
+    "family",
+)
+#: Bad kinds: the original five, then the archetypes of issue 12 (see archetypes.py for each
+#: one's source): aged-account amplification rings, account-takeover crews, device-pool
+#: follower farms and their customers, paraphrasing content farms.
+BAD_KINDS = (
+    "fake_farm",
+    "card_fraud",
+    "clickbait_farm",
+    "porn",
+    "violence",
+    "aged_amplifier",
+    "account_takeover",
+    "follower_farm",
+    "follower_customer",
+    "paraphrase_farm",
+)
 KINDS = BENIGN_KINDS + BAD_KINDS
 KIND = {name: code for code, name in enumerate(KINDS)}
 N_BENIGN = len(BENIGN_KINDS)
@@ -27,6 +55,11 @@ REASON = {
     "clickbait_farm": "clickbait",
     "porn": "porn",
     "violence": "violence",
+    "aged_amplifier": "fake",
+    "account_takeover": "account_takeover",
+    "follower_farm": "fake",
+    "follower_customer": "bought_followers",
+    "paraphrase_farm": "clickbait",
 }
 
 ACTIONS = CORE_ACTIONS
@@ -37,94 +70,6 @@ SESSION_ACTIONS = np.array(
     [ACTION[a] for a in ("post", "like", "comment", "share", "follow", "profile_edit")],
     dtype=np.int8,
 )
-
-# Local-time activity by hour (0-23) and by weekday (Mon-Sun).
-HOURS = {
-    "personal": (
-        1,
-        0.6,
-        0.4,
-        0.3,
-        0.3,
-        0.4,
-        1,
-        2,
-        3,
-        3,
-        3,
-        3.5,
-        4,
-        3.5,
-        3,
-        3,
-        3.2,
-        3.5,
-        4,
-        5,
-        5.5,
-        5,
-        3.5,
-        2,
-    ),
-    "office": (
-        0.2,
-        0.1,
-        0.1,
-        0.1,
-        0.1,
-        0.3,
-        1,
-        3,
-        5,
-        6,
-        6,
-        5,
-        4,
-        5,
-        6,
-        6,
-        5,
-        3,
-        2,
-        1.5,
-        1.2,
-        1,
-        0.6,
-        0.3,
-    ),
-    "night": (
-        4,
-        3.5,
-        3,
-        2,
-        1,
-        0.5,
-        0.5,
-        1,
-        1.5,
-        2,
-        2,
-        2,
-        2.5,
-        2.5,
-        2.5,
-        2.5,
-        3,
-        3.5,
-        4,
-        5,
-        6,
-        6.5,
-        6,
-        5,
-    ),
-}
-WEEKDAYS = {
-    "personal": (1, 1, 1, 1, 1.1, 1.3, 1.3),
-    "office": (1.2, 1.2, 1.2, 1.2, 1.1, 0.3, 0.2),
-    "night": (1, 1, 1, 1, 1.2, 1.4, 1.3),
-}
-PROFILES = ("personal", "office", "night")
 
 
 @dataclass(frozen=True)
@@ -302,6 +247,31 @@ SPECS: dict[str, KindSpec] = {
         0.0,
     ),
 }
+
+
+#: The kinds of issue 12, one line each (fields in KindSpec order).
+SPECS |= {
+    "fan": KindSpec((1, 0, 0, 0, 0), 0.005, (150, 1.2), (200, 1.0), (4, 3), 2.0, 3.0,
+                    (0.08, 0.50, 0.20, 0.12, 0.09, 0.01), "personal", "personal", 0.05),
+    "agency_brand": KindSpec((0, 1, 0, 0, 0), 0.15, (5000, 1.6), (60, 1.2), (8, 2), 1.5, 3.0,
+                             (0.35, 0.25, 0.15, 0.15, 0.08, 0.02), "brand", "office", 0.8),
+    "family": KindSpec((1, 0, 0, 0, 0), 0.005, (120, 1.2), (120, 1.0), (4, 3), 1.5, 3.0,
+                       (0.12, 0.45, 0.15, 0.12, 0.15, 0.01), "personal", "personal", 0.05),
+    "aged_amplifier": KindSpec((0.6, 0, 0.1, 0, 0.3), 0.0, (300, 1.3), (400, 1.0), (5, 3), 2.0,
+                               3.0, (0.15, 0.40, 0.20, 0.15, 0.09, 0.01), "personal",
+                               "personal", 0.0),
+    "account_takeover": KindSpec((0.8, 0, 0, 0, 0.2), 0.02, (200, 1.3), (150, 1.0), (4, 3), 1.3,
+                                 3.0, (0.12, 0.45, 0.15, 0.12, 0.15, 0.01), "personal",
+                                 "personal", 0.05),
+    "follower_farm": KindSpec((0.7, 0, 0, 0, 0.3), 0.0, (20, 1.0), (900, 0.8), (2, 5), 0.0, 3.0,
+                              (0.05, 0.45, 0.0, 0.05, 0.45, 0.0), "farm", "personal", 0.0),
+    "follower_customer": KindSpec((0.3, 0.4, 0, 0, 0.3), 0.02, (4000, 1.5), (150, 1.0), (6, 2),
+                                  2.0, 3.0, (0.35, 0.25, 0.15, 0.15, 0.08, 0.02), "brand",
+                                  "personal", 0.5),
+    "paraphrase_farm": KindSpec((0, 0, 0.6, 0, 0.4), 0.0, (1500, 1.5), (200, 1.0), (5, 3), 1.5,
+                                3.0, (0.30, 0.25, 0.05, 0.30, 0.10, 0.0), "clickbait",
+                                "personal", 0.0),
+}  # fmt: skip
 
 
 def column(attribute: str, index: int | None = None, dtype: type = np.float64) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from experiments.simulate.batch import account_ids, id_width
-from experiments.simulate.kinds import BAD_KINDS, KIND, KINDS, N_BENIGN, REASON
+from experiments.simulate.kinds import KIND, KINDS, N_BENIGN, REASON
 from experiments.simulate.plan import Plan
 from experiments.simulate.population import DAY
 from features.io.contract import LABELS, TS
@@ -16,7 +16,6 @@ from features.io.contract import LABELS, TS
 RING_FOUND_BOOST = 1.5  # members of a ring moderators found are this much likelier labelled
 CLEARED_WEIGHT = {"newsroom": 5.0, "nat_user": 3.0}  # confounders are reviewed more often
 REPORTED_WEIGHT = 4.0  # benign accounts with reports are reviewed more often
-REASONS = tuple(REASON[k] for k in BAD_KINDS)
 
 
 def abuse_start(plan: Plan, rng: np.random.Generator) -> np.ndarray:
@@ -31,7 +30,9 @@ def abuse_start(plan: Plan, rng: np.random.Generator) -> np.ndarray:
     big = np.isin(plan.kind[b.acc], [KIND["porn"], KIND["violence"]])
     first = np.full(plan.n, np.inf)
     np.minimum.at(first, b.acc[big], b.time[big])
-    return np.where(np.isfinite(first), np.minimum(first, np.maximum(start, created)), start)
+    start = np.where(np.isfinite(first), np.minimum(first, np.maximum(start, created)), start)
+    taken = np.isfinite(plan.takeover.time)  # a hijacked account's abuse starts at its takeover
+    return np.where(taken, plan.takeover.time, start)
 
 
 def labelled_bad(plan: Plan, rng: np.random.Generator) -> np.ndarray:
@@ -44,6 +45,13 @@ def labelled_bad(plan: Plan, rng: np.random.Generator) -> np.ndarray:
     ringed = plan.group >= 0
     p[ringed] = np.where(found[plan.group[ringed]], high, low)
     return (plan.kind >= N_BENIGN) & (rng.random(plan.n) < p)
+
+
+def present_reasons(kind: np.ndarray) -> tuple[str, ...]:
+    """Closing reasons of the bad kinds this world holds (wrongly closed accounts get one)."""
+    present = set(np.unique(kind[kind >= N_BENIGN]).tolist())
+    reasons = [REASON[k] for code, k in enumerate(KINDS) if code in present]
+    return tuple(dict.fromkeys(reasons)) or tuple(REASON.values())[:1]
 
 
 def weighted_choice(weights: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -64,6 +72,7 @@ def build_labels(plan: Plan, rng: np.random.Generator) -> pl.DataFrame:
     lag = rng.lognormal(np.log(plan.config.label_lag_days * DAY), 0.9, n)
     reported = np.zeros(n, dtype=bool)
     reported[plan.bursts.acc[plan.bursts.size > 1]] = True
+    reported[np.isfinite(plan.takeover.time)] = True  # owners report their hijacked accounts
     burst_lag = rng.lognormal(np.log(1.5 * DAY), 0.6, n)
     seen_from = np.maximum(abuse_start(plan, rng), 0.0)  # moderators watch the window
     when_bad = seen_from + np.where(reported & bad, burst_lag, lag)
@@ -81,7 +90,8 @@ def build_labels(plan: Plan, rng: np.random.Generator) -> pl.DataFrame:
     start = np.maximum(plan.created, 0.0)
     when_benign = start + rng.random(n) * np.maximum(plan.horizon - start, 0.0)
     bad_reason = np.array([REASON.get(k, "") for k in KINDS], dtype=object)[kind]
-    guess = np.asarray(REASONS, dtype=object)[rng.integers(0, len(REASONS), n)]
+    reasons = present_reasons(kind)
+    guess = np.asarray(reasons, dtype=object)[rng.integers(0, len(reasons), n)]
     rows = {
         "acc": np.concatenate([np.flatnonzero(positive), wrong_close, cleared, missed]),
         "label": np.concatenate(

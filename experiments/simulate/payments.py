@@ -29,6 +29,13 @@ def _alive_uniform(plan: Plan, acc: np.ndarray, rng) -> np.ndarray:
     return start + rng.random(acc.size) * np.maximum(plan.horizon - start, 0.0)
 
 
+def chargebacks(acc, sec, inst, amount, back: np.ndarray) -> pl.DataFrame:
+    """Chargeback events (at `sec`) of the payments marked `back`."""
+    return raw(
+        acc[back], sec[back], ACTION["chargeback"], inst=inst[back], amount=amount[back]
+    )  # fmt: skip
+
+
 def payment_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
     """Payments of benign payers (ads) and card-fraud accounts, with their later chargebacks."""
     weeks = plan.config.weeks * plan.config.activity
@@ -60,15 +67,9 @@ def payment_events(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl
     share = np.where(is_fraud, CHARGEBACK_SHARE["fraud"], CHARGEBACK_SHARE["benign"])
     back = rng.random(acc.size) < share
     delay = rng.lognormal(np.log(8 * DAY), 0.5, acc.size)
-    charge = raw(
-        acc[back],
-        sec[back] + delay[back],
-        ACTION["chargeback"],
-        inst=inst[back],
-        amount=amount[back],
-    )
-    both = pl.concat([pay, charge])
-    return both.filter(pl.col("sec") < plan.horizon)
+    both = pl.concat([pay, chargebacks(acc, sec + delay, inst, amount, back)])
+    owner = pl.Series(plan.takeover.time).gather(both["acc"])  # hijacked: the owner is out
+    return both.filter((pl.col("sec") < plan.horizon) & (pl.col("sec") < owner))
 
 
 def promo_posts(plan: Plan, rows: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:

@@ -8,10 +8,14 @@ import numpy as np
 
 from experiments.simulate import coordination as co
 from experiments.simulate import population as pop
+from experiments.simulate.archetypes import archetype_identity
 from experiments.simulate.config import WorldConfig
+from experiments.simulate.farms import Timeline, plan_orders, plan_stories
 from experiments.simulate.identity import Identity, build_identity
 from experiments.simulate.kinds import KIND, N_BENIGN, column
+from experiments.simulate.leaders import LeaderPosts, leader_follows, plan_leader_posts
 from experiments.simulate.population import DAY, HOUR, MINUTE, Groups
+from experiments.simulate.takeover import Takeover, plan_takeover
 
 TIMEZONES = np.array([8.0, 1.0, -5.0, 0.0, 5.0])
 TIMEZONE_SHARES = np.array([0.55, 0.15, 0.15, 0.10, 0.05])
@@ -56,10 +60,24 @@ class Plan:
     bursts: co.Bursts
     pool_template: np.ndarray  # (G, POOL) recycled headline templates
     pool_u: np.ndarray  # (G, POOL, SLOTS)
+    leader_posts: LeaderPosts  # amplification rings and fan communities
+    takeover: Takeover  # account-takeover crews
+    orders: Timeline  # follower farms' orders
+    stories: Timeline  # paraphrasing farms' stories
 
     @property
     def n(self) -> int:
         return len(self.kind)
+
+    @property
+    def n_devices(self) -> int:
+        """Device numbers in use (identity slots and takeover kits)."""
+        return max(int(self.identity.devices.max()), self.takeover.max_device) + 1
+
+    @property
+    def n_instruments(self) -> int:
+        """Payment instrument numbers in use."""
+        return max(int(self.identity.instruments.max()), self.takeover.max_instrument) + 1
 
 
 def timezones(group: np.ndarray, groups: Groups, rng) -> np.ndarray:
@@ -108,6 +126,12 @@ def schedules(kind, group, camo, tz, config: WorldConfig, rng) -> Schedule:
     period[clickbait] = rng.uniform(2.0, 6.0, clickbait.sum()) * HOUR
     jitter[clickbait], first[clickbait], skip[clickbait] = 300.0, 7.0, 0.15
     phase[farm | clickbait] = rng.random((farm | clickbait).sum()) * period[farm | clickbait]
+    agency = kind == KIND["agency_brand"]  # an agency schedules its clients' posts together
+    if agency.any():  # (no draws otherwise: a world without agencies stays as it was)
+        slot = rng.uniform(9.0, 11.0, max(group.max() + 1, 1))[np.maximum(group[agency], 0)]
+        period[agency], jitter[agency] = DAY, 60.0
+        start = (slot - tz[agency]) * HOUR + rng.uniform(0, 1200, agency.sum())
+        phase[agency] = np.mod(start, DAY)
     level = config.camouflage_level
     jitter[camo] *= (1.0, 2.0, 15.0)[level]
     if level == 2:
@@ -127,6 +151,24 @@ def draw(cdf: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(np.minimum(found, len(cdf) - 1))
 
 
+def archetype_plans(plan: dict, config: WorldConfig, rng) -> dict:
+    """The group-level plans of the issue-12 archetypes (see archetypes.py)."""
+    kind, group, groups, created = plan["kind"], plan["group"], plan["groups"], plan["created"]
+    horizon, followers = plan["horizon"], plan["profile"]["followers"]
+    posts = plan_leader_posts(
+        kind, plan["category"], group, groups, created, followers, plan["camo"], config,
+        horizon, rng,
+    )  # fmt: skip
+    follows = leader_follows(group, groups, posts, created, horizon, rng)
+    return {
+        "leader_posts": posts,
+        "pairs": co.merge_pairs(plan["pairs"], follows),
+        "takeover": plan_takeover(kind, group, groups, plan["identity"], config, horizon, rng),
+        "orders": plan_orders(kind, plan["category"], created, groups, config, horizon, rng),
+        "stories": plan_stories(groups, config, horizon, rng),
+    }
+
+
 def plan_world(config: WorldConfig) -> Plan:
     """Draw the population, its identifiers and all group-level coordination."""
     config.check()
@@ -144,7 +186,7 @@ def plan_world(config: WorldConfig) -> Plan:
     tz = timezones(group, groups, rng)
     followers = profile["followers"].astype(np.float64)
     celebrity = np.where(~bad & established, followers**1.3, 0.0)
-    return Plan(
+    fields = dict(
         config=config,
         horizon=horizon,
         kind=kind,
@@ -165,3 +207,8 @@ def plan_world(config: WorldConfig) -> Plan:
         bursts=co.plan_bursts(kind, category, created, horizon, config.weeks, rng),
         **dict(zip(("pool_template", "pool_u"), co.headline_pools(groups, rng), strict=True)),
     )
+    extra = np.random.default_rng(np.random.SeedSequence([config.seed, 3]))
+    fields["identity"] = archetype_identity(
+        fields["identity"], kind, group, groups, camo, config, extra
+    )
+    return Plan(**(fields | archetype_plans(fields, config, extra)))

@@ -6,14 +6,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.simulate.config import BAD_MIX_FIELDS, WorldConfig
+from experiments.simulate.config import BAD_MIX_FIELDS, LOOKALIKE_FIELDS, WorldConfig
 from experiments.simulate.kinds import BAD_KINDS, KIND, KINDS, N_BENIGN, PLAIN_MIX, column, matrix
 
 DAY = 86_400.0
 HOUR = 3_600.0
 MINUTE = 60.0
 
-#: Group kinds and their size range (members) for rings and newsrooms.
+#: Group kinds of issue 12 and the WorldConfig knob holding their size range.
+SIZE_KNOBS = {
+    "aged_amplifier": "amplifier_sizes",
+    "account_takeover": "takeover_sizes",
+    "follower_farm": "follower_farm_sizes",
+    "paraphrase_farm": "paraphrase_sizes",
+    "fan": "fan_sizes",
+    "agency_brand": "agency_sizes",
+    "family": "family_sizes",
+}
+#: Groups whose members were not registered together: bought or long-lived accounts keep the
+#: spread-out creation times of ordinary accounts (no registration burst).
+AGED_GROUPS = (
+    "aged_amplifier",
+    "account_takeover",
+    "paraphrase_farm",
+    "fan",
+    "agency_brand",
+    "family",
+)
+#: Group kinds and their size range (members) for the original rings and newsrooms.
 GROUP_SIZES = {
     "fake_farm": (10, 60),
     "card_fraud": (5, 20),
@@ -30,6 +50,7 @@ CREATION_GAP_MINUTES = {
     "porn": (1, 120),
     "violence": (1, 120),
     "newsroom": (60, 4320),
+    "follower_farm": (240, 2880),  # phone farms register accounts slowly, over months
 }
 
 
@@ -67,12 +88,15 @@ def assign_kinds(config: WorldConfig, rng: np.random.Generator) -> np.ndarray:
     n_bad = round(n * config.bad_share)
     n_news = round(n * config.newsroom_share)
     n_nat = round(n * config.nat_share)
+    lookalikes = [round(n * getattr(config, f)) for f in LOOKALIKE_FIELDS]
     bad = split_counts(n_bad, np.array([getattr(config, f) for f in BAD_MIX_FIELDS]))
-    plain = split_counts(n - n_bad - n_news - n_nat, np.array(PLAIN_MIX))
+    plain = split_counts(n - n_bad - n_news - n_nat - sum(lookalikes), np.array(PLAIN_MIX))
     counts = np.zeros(len(KINDS), dtype=np.int64)
     counts[:5] = plain
     counts[KIND["newsroom"]] = n_news
     counts[KIND["nat_user"]] = n_nat
+    for name, count in zip(("fan", "agency_brand", "family"), lookalikes, strict=True):
+        counts[KIND[name]] = count
     counts[N_BENIGN:] = bad
     kinds = np.repeat(np.arange(len(KINDS), dtype=np.int8), counts)
     return rng.permutation(kinds)
@@ -95,7 +119,8 @@ def partition(members: np.ndarray, low: int, high: int, rng: np.random.Generator
 def form_groups(kind: np.ndarray, config: WorldConfig, rng: np.random.Generator) -> Groups:
     """Rings for the bad kinds (minus solo accounts) and newsroom groups."""
     group_kind, chunks = [], []
-    for name, (low, high) in GROUP_SIZES.items():
+    ranges = GROUP_SIZES | {name: getattr(config, knob) for name, knob in SIZE_KNOBS.items()}
+    for name, (low, high) in ranges.items():
         members = np.flatnonzero(kind == KIND[name])
         share = 1.0
         if name in ("fake_farm", "card_fraud", "clickbait_farm"):
@@ -131,6 +156,8 @@ def group_base_times(kinds: np.ndarray, config: WorldConfig, rng: np.random.Gene
     )
     news = kinds == KIND["newsroom"]
     base[news] = -rng.uniform(365, 8 * 365, news.sum()) * DAY
+    farm = kinds == KIND["follower_farm"]
+    base[farm] = -rng.uniform(120, 500, farm.sum()) * DAY
     return base
 
 
@@ -147,8 +174,12 @@ def creation_times(kind: np.ndarray, groups: Groups, config: WorldConfig, rng) -
     bad = kind >= N_BENIGN
     solo_window = rng.random(n) < config.new_ring_share * 0.7
     solo = np.where(solo_window, window, -rng.uniform(1, 240, n) * DAY)
-    created[bad] = solo[bad]
+    aged = np.isin(kind, [KIND[k] for k in (*AGED_GROUPS, "follower_customer")])
+    created[bad & ~aged] = solo[bad & ~aged]
+    created[bad & aged] = years[bad & aged]  # bought, hijacked or simply old: registered long ago
     for g in range(groups.count):
+        if KINDS[groups.kind[g]] in AGED_GROUPS:
+            continue
         members = groups.members[groups.offsets[g] : groups.offsets[g + 1]]
         low, high = CREATION_GAP_MINUTES[KINDS[groups.kind[g]]]
         mean_gap = np.exp(rng.uniform(np.log(low), np.log(high))) * MINUTE
@@ -156,6 +187,13 @@ def creation_times(kind: np.ndarray, groups: Groups, config: WorldConfig, rng) -
         gaps[0] = 0.0
         created[members] = groups.base[g] + np.cumsum(gaps)
     return np.minimum(created, last)
+
+
+def in_groups_of(group: np.ndarray, groups: Groups, names) -> np.ndarray:
+    """Whether each account belongs to a group of one of the kinds `names`."""
+    codes = np.asarray([KIND[name] for name in names])
+    kinds = np.append(groups.kind, -1)  # group -1 (none) reads the sentinel
+    return np.isin(kinds[group], codes)
 
 
 def group_of(n: int, groups: Groups) -> np.ndarray:

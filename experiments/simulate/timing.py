@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments.simulate.kinds import HOURS, PROFILES, WEEKDAYS
 from experiments.simulate.population import DAY, HOUR
+from experiments.simulate.rhythms import HOURS, PROFILES, WEEKDAYS
 
 _HOUR_P = np.array([np.asarray(HOURS[p]) / np.sum(HOURS[p]) for p in PROFILES])
 _WEEKDAY_W = np.array([WEEKDAYS[p] for p in PROFILES], dtype=np.float64)

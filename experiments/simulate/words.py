@@ -558,6 +558,14 @@ TEMPLATES: dict[str, str] = {
     "vio1": "{vio_adj} {vio_object} {vio_tail}",
     "vio2": "{vio_object} {vio_tail}!!",
     "vio3": "{subject} in {place} {verb} {object} {tail}",
+    # paraphrases of one story: every template opens with the same two slots (the story's
+    # topic and source), so a farm's versions share a topic but hardly any wording
+    "pp1": "{cb_object}? {cb_subject} {cb_verb} it {cb_tail}{bang}",
+    "pp2": "The truth about {cb_object} that {cb_subject} hide{bang}",
+    "pp3": "Why {cb_object} is not what {cb_subject} say{bang}",
+    "pp4": "{cb_object}: what {cb_subject} found will surprise you{bang}",
+    "pp5": "New report on {cb_object} from {cb_subject} {cb_tail}{bang}",
+    "pp6": "Everyone is talking about {cb_object} after {cb_subject} {cb_verb} it{bang}",
 }
 
 #: Post styles: which templates an account of that style draws from (weights).
@@ -587,4 +595,5 @@ STYLES: dict[str, dict[str, float]] = {
     "shop": {"shop1": 3, "shop2": 2, "shop3": 1},
     "porn": {"porn1": 3, "porn2": 2, "porn3": 1},
     "violence": {"vio1": 3, "vio2": 2, "vio3": 1},
+    "paraphrase": {"pp1": 1, "pp2": 1, "pp3": 1, "pp4": 1, "pp5": 1, "pp6": 1},
 }

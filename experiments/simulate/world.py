@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
-from experiments.simulate import behaviour, coordinated, payments
+from experiments.simulate import behaviour, coordinated, farms, leaders, payments, takeover
 from experiments.simulate.batch import (
     Names,
     account_ids,
@@ -34,6 +34,11 @@ GENERATORS = (
     coordinated.episode_events,
     coordinated.ring_follow_events,
     coordinated.camouflage_events,
+    leaders.leader_post_events,
+    leaders.reaction_events,
+    takeover.takeover_events,
+    farms.order_events,
+    farms.story_events,
 )
 
 
@@ -100,8 +105,7 @@ def chunk_ranges(plan: Plan) -> list[tuple[int, int]]:
 
 def names_of(plan: Plan) -> Names:
     """String names of the world's accounts, devices and instruments."""
-    ident = plan.identity
-    return Names.build(plan.n, int(ident.devices.max()) + 1, int(ident.instruments.max()) + 1)
+    return Names.build(plan.n, plan.n_devices, plan.n_instruments)
 
 
 def generate_chunk(plan: Plan, index: int, lo: int, hi: int, names: Names) -> Chunk:

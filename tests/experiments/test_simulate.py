@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from common.errors import UserError
 from detection.cli import app
 from experiments.simulate import WorldConfig, simulate_to, simulate_world, write_world
-from experiments.simulate.config import knobs_markdown
+from experiments.simulate.config import BAD_MIX_FIELDS, knobs_markdown
 from experiments.simulate.kinds import BAD_KINDS, REASON
 from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS
 from features.io.load import load_dataset
@@ -98,17 +98,13 @@ def test_every_kind_is_present_in_its_share(world) -> None:
     counts = dict(world.truth.group_by("kind").len().iter_rows())
     n = CONFIG.accounts
     assert sum(counts[k] for k in BAD_KINDS) == round(n * CONFIG.bad_share)
-    assert counts["newsroom"] == round(n * CONFIG.newsroom_share)
-    assert counts["nat_user"] == round(n * CONFIG.nat_share)
+    shares = {"newsroom": "newsroom", "nat_user": "nat", "fan": "fan", "agency_brand": "agency"}
+    for kind, knob in (shares | {"family": "family"}).items():
+        assert counts[kind] == round(n * getattr(CONFIG, f"{knob}_share")), kind
     n_bad = round(n * CONFIG.bad_share)
-    for kind, share in (
-        ("fake_farm", CONFIG.fake_farm_share),
-        ("card_fraud", 0.15),
-        ("clickbait_farm", 0.25),
-        ("porn", 0.10),
-        ("violence", 0.10),
-    ):
-        assert abs(counts[kind] - share * n_bad) <= 1, kind
+    mix = {field: getattr(CONFIG, field) for field in BAD_MIX_FIELDS}
+    for kind, field in zip(BAD_KINDS, BAD_MIX_FIELDS, strict=True):
+        assert abs(counts[kind] - mix[field] / sum(mix.values()) * n_bad) <= 1, kind
     for kind in ("individual", "brand", "media", "government", "creator"):
         assert counts[kind] > 0.01 * n, kind
 
@@ -149,7 +145,9 @@ def test_time_is_consistent(world, kinds) -> None:
     assert set(world.edges["relation"].unique()) == {"follows", "interacts"}
     accounts = world.accounts.join(kinds, on="account_id")
     new = accounts.filter(pl.col("created_at") >= CONFIG.start)
-    assert new["is_bad"].mean() > 0.2 and (~new["is_bad"]).sum() > 0
+    assert (
+        new["is_bad"].mean() > CONFIG.bad_share and (~new["is_bad"]).sum() > 0
+    )  # over-represented
     benign = accounts.filter(~pl.col("is_bad"))
     assert benign["created_at"].min() < CONFIG.start.replace(year=CONFIG.start.year - 3)
 
@@ -264,9 +262,9 @@ def test_bad_knobs_are_user_errors() -> None:
         dict(camouflage="medium"),
         dict(bad_share=1.5),
         dict(weeks=0),
-        dict(
-            fake_farm_share=0, card_fraud_share=0, clickbait_share=0, porn_share=0, violence_share=0
-        ),
+        dict.fromkeys(BAD_MIX_FIELDS, 0.0),
+        dict(amplifier_sizes=(5, 3)),
+        dict(fan_reaction_share=1.5),
     ):
         with pytest.raises(UserError):
             WorldConfig(**bad).check()
