@@ -151,6 +151,129 @@ def json_summary(
     }
 
 
+@dataclass(frozen=True)
+class Listed:
+    """What one scoring run decided: the ranking, the cut, the explained list, the rings in
+    it, and the changes since the previous list (`previous`: its folder, if any)."""
+
+    ranked: pl.DataFrame
+    selection: Selection
+    candidates: pl.DataFrame
+    rings: pl.DataFrame
+    previous: Path | None
+    changes: pl.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        """Accounts scored, listed per action, rings and changes (manifest and summary)."""
+        c = self.candidates
+        return {
+            "accounts_scored": self.ranked.height,
+            "candidates": c.height,
+            **{a: int((c["action"] == a).sum()) for a in ACTIONS},
+            "rings": self.rings.height,
+            **change_counts(self.changes),
+        }
+
+
+def build_list(
+    features: pl.DataFrame,
+    model: Model,
+    as_of: datetime,
+    out: Path,
+    config: ScoreConfig,
+    membership: pl.DataFrame | None,
+    rings: pl.DataFrame | None,
+    timings: Timings,
+    say: Say = silent,
+    advance: Callable[[int], None] | None = None,
+) -> Listed:
+    """Step 1: score in chunks, rank, cut, explain the listed accounts, find their rings and
+    compare with the latest earlier list under `out`."""
+    with timings.step("score"):
+        say(f"scoring {features.height:,} accounts")
+        ranked = rank_scores(score_chunks(model, features, config.chunk_size, advance))
+    with timings.step("select"):
+        selection = select_candidates(ranked, membership, config)
+    with timings.step("explain"):
+        say(f"explaining {selection.candidates.height:,} candidates")
+        candidates = stamp(explain(model, features, selection.candidates, config), model, as_of)
+    with timings.step("rings"):
+        listed_rings = rings_among(candidates, rings)
+    with timings.step("diff"):
+        previous = previous_run(out, as_of.date())
+        before = pl.read_parquet(previous / "candidates.parquet") if previous else None
+        changes = diff_lists(before, candidates)
+    return Listed(ranked, selection, candidates, listed_rings, previous, changes)
+
+
+def write_tables(folder: Path, listed: Listed, config: ScoreConfig) -> None:
+    """Step 2: candidates (Parquet and CSV), every score, the listed rings, the changes."""
+    listed.candidates.write_parquet(folder / "candidates.parquet")
+    csv_view(listed.candidates, config.n_reasons).write_csv(folder / "candidates.csv")
+    listed.ranked.write_parquet(folder / "scores.parquet")
+    listed.rings.write_parquet(folder / "rings.parquet")
+    listed.changes.write_csv(folder / "changes.csv")
+
+
+def write_report(
+    folder: Path,
+    listed: Listed,
+    model: Model,
+    as_of: datetime,
+    config: ScoreConfig,
+    events: pl.LazyFrame | pl.DataFrame | None,
+    edges: pl.DataFrame | None,
+) -> None:
+    """Step 3: report.html, with the large rings drawn from their events and edges."""
+    data = ReportInputs(
+        as_of=as_of,
+        model=model_label(model),
+        accounts_scored=listed.ranked.height,
+        selection=listed.selection,
+        config=config,
+        candidates=listed.candidates,
+        rings=listed.rings,
+        changes=listed.changes,
+        previous=listed.previous.name if listed.previous else None,
+        scores=listed.ranked["score"].to_numpy(),
+        curve=expected_precision_curve(listed.ranked, curve_length(listed.selection)),
+        created_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    )
+    links = links_for(drawn_rings(data), events, edges, config.max_drawn_nodes)
+    data = ReportInputs(**{**data.__dict__, "ring_links": links})
+    (folder / "report.html").write_text(render_report(data), encoding="utf-8")
+
+
+def manifest_of(
+    folder: Path,
+    listed: Listed,
+    model: Model,
+    as_of: datetime,
+    config: ScoreConfig,
+    inputs: dict | None,
+    timings: Timings,
+) -> dict:
+    """Step 4: what the run read, with which model and settings, what it wrote, how long."""
+    info = getattr(model, "info", {})
+    return build_manifest(
+        folder,
+        as_of=as_of.isoformat(),
+        inputs=inputs or {},
+        model={
+            "name": model.name,
+            "version": model.version,
+            "features": len(model.feature_names),
+            "info": {k: v for k, v in info.items() if k in ("run_id", "aliases")},
+        },
+        settings=config.to_dict(),
+        selection=listed.selection.summary(),
+        counts=listed.counts(),
+        previous=listed.previous.name if listed.previous else None,
+        timings=timings.to_dict(),
+        score_distribution=quantiles(listed.ranked["score"].to_numpy()),
+    )
+
+
 def score_base(
     features: pl.DataFrame,
     model: Model,
@@ -180,88 +303,21 @@ def score_base(
     timings = Timings(prior_timings)
     name = output_name(as_of)
     with output.batch_output(Path(out), name, overwrite) as folder:
-        with timings.step("score"):
-            say(f"scoring {features.height:,} accounts")
-            ranked = rank_scores(score_chunks(model, features, config.chunk_size, advance))
-        with timings.step("select"):
-            selection = select_candidates(ranked, membership, config)
-        with timings.step("explain"):
-            say(f"explaining {selection.candidates.height:,} candidates")
-            candidates = stamp(explain(model, features, selection.candidates, config), model, as_of)
-        with timings.step("rings"):
-            listed_rings = rings_among(candidates, rings)
-        with timings.step("diff"):
-            previous = previous_run(Path(out), as_of.date())
-            before = pl.read_parquet(previous / "candidates.parquet") if previous else None
-            changes = diff_lists(before, candidates)
+        args = (membership, rings, timings, say, advance)
+        listed = build_list(features, model, as_of, Path(out), config, *args)
         with timings.step("write"):
-            candidates.write_parquet(folder / "candidates.parquet")
-            csv_view(candidates, config.n_reasons).write_csv(folder / "candidates.csv")
-            ranked.write_parquet(folder / "scores.parquet")
-            listed_rings.write_parquet(folder / "rings.parquet")
-            changes.write_csv(folder / "changes.csv")
+            write_tables(folder, listed, config)
         output.checkpoint("written")
         with timings.step("report"):
             say("drawing the report")
-            scores = ranked["score"].to_numpy()
-            data = ReportInputs(
-                as_of=as_of,
-                model=model_label(model),
-                accounts_scored=ranked.height,
-                selection=selection,
-                config=config,
-                candidates=candidates,
-                rings=listed_rings,
-                changes=changes,
-                previous=previous.name if previous else None,
-                scores=scores,
-                curve=expected_precision_curve(ranked, curve_length(selection)),
-                created_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            )
-            drawn = drawn_rings(data)
-            links = links_for(drawn, events, edges, config.max_drawn_nodes)
-            data = ReportInputs(**{**data.__dict__, "ring_links": links})
-            (folder / "report.html").write_text(render_report(data), encoding="utf-8")
-        counts = {
-            "accounts_scored": ranked.height,
-            "candidates": candidates.height,
-            **{a: int((candidates["action"] == a).sum()) for a in ACTIONS},
-            "rings": listed_rings.height,
-            **change_counts(changes),
-        }
-        manifest = build_manifest(
-            folder,
-            as_of=as_of.isoformat(),
-            inputs=inputs or {},
-            model={
-                "name": model.name,
-                "version": model.version,
-                "features": len(model.feature_names),
-                "info": {
-                    k: v
-                    for k, v in getattr(model, "info", {}).items()
-                    if k in ("run_id", "aliases")
-                },
-            },
-            settings=config.to_dict(),
-            selection=selection.summary(),
-            counts=counts,
-            previous=previous.name if previous else None,
-            timings=timings.to_dict(),
-            score_distribution=quantiles(scores),
-        )
-        write_manifest(folder, manifest)
+            write_report(folder, listed, model, as_of, config, events, edges)
+        write_manifest(folder, manifest_of(folder, listed, model, as_of, config, inputs, timings))
     final = Path(out) / name
+    counts = change_counts(listed.changes)
     summary = json_summary(
-        final,
-        as_of,
-        model,
-        ranked.height,
-        selection,
-        listed_rings.height,
-        change_counts(changes),
-        timings.total(),
-    )
+        final, as_of, model, listed.ranked.height, listed.selection, listed.rings.height,
+        counts, timings.total(),
+    )  # fmt: skip
     return ScoreResult(final, summary)
 
 

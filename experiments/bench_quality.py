@@ -32,8 +32,10 @@ from experiments.importers import SOURCE_FOLDERS, import_dataset
 from experiments.protocols import Scheme, Split
 from experiments.quality_report import (
     METRICS,
+    header_lines,
     log_mlflow,
     markdown,
+    mlflow_params,
     paired,
     paired_markdown,
     print_summary,
@@ -332,33 +334,6 @@ def bench_dataset(
         f"dataset total {time.perf_counter() - t0:.0f} s"
     )
     return ctx, records, notes, line
-
-
-def mlflow_params(ctx: Context) -> dict:
-    """What every MLflow run of a dataset records besides method and protocol."""
-    return {
-        "scheme": ctx.scheme.describe(),
-        "strict_kind": ctx.strict.kind,
-        "labelled_accounts": ctx.labels.height,
-        "bad_accounts": int(ctx.labels["label"].sum()),
-    }
-
-
-def header_lines(command: str, wall: float, cpu: float, load: tuple, lines: list[str]) -> list:
-    """The Markdown header: command, timing and machine load, one line per dataset."""
-    return [
-        "# Quality benchmark",
-        "",
-        f"`{command}` — run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: wall time "
-        f"{wall / 60:.1f} min, CPU time of this process {cpu / 60:.1f} min, {os.cpu_count()} "
-        f"cores, 1-min load average {load[0]:.1f} before / {load[1]:.1f} after (above ~1, other "
-        "work shared the machine and stretched the wall time).",
-        "",
-        *[f"- {line}" for line in lines],
-        "- nbhd. train share: of the 1- and 2-hop walks from test accounts to labelled "
-        "accounts, the share ending at training accounts (how much of a test account's "
-        "labelled neighbourhood the model saw labels of).",
-    ]
 
 
 def run_quality(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -188,3 +191,30 @@ def write_outputs(out: Path, summary: pl.DataFrame, per_seed: pl.DataFrame, text
         summary.write_csv(tmp)
     with atomic_file(out / "per_seed.csv") as tmp:
         per_seed.write_csv(tmp)
+
+
+def mlflow_params(ctx: Any) -> dict:  # ctx: bench_quality.Context
+    """What every MLflow run of a dataset records besides method and protocol."""
+    return {
+        "scheme": ctx.scheme.describe(),
+        "strict_kind": ctx.strict.kind,
+        "labelled_accounts": ctx.labels.height,
+        "bad_accounts": int(ctx.labels["label"].sum()),
+    }
+
+
+def header_lines(command: str, wall: float, cpu: float, load: tuple, lines: list[str]) -> list:
+    """The Markdown header: command, timing and machine load, one line per dataset."""
+    return [
+        "# Quality benchmark",
+        "",
+        f"`{command}` — run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: wall time "
+        f"{wall / 60:.1f} min, CPU time of this process {cpu / 60:.1f} min, {os.cpu_count()} "
+        f"cores, 1-min load average {load[0]:.1f} before / {load[1]:.1f} after (above ~1, other "
+        "work shared the machine and stretched the wall time).",
+        "",
+        *[f"- {line}" for line in lines],
+        "- nbhd. train share: of the 1- and 2-hop walks from test accounts to labelled "
+        "accounts, the share ending at training accounts (how much of a test account's "
+        "labelled neighbourhood the model saw labels of).",
+    ]

@@ -31,8 +31,9 @@ from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, search, train_booster
 from training.calibrate import fit_calibrator
 from training.config import TrainConfig
+from training.heads import fit_heads
 from training.metrics import evaluate
-from training.model import Head, RingwatchModel, encode, fit_codes, is_coded
+from training.model import RingwatchModel, encode, fit_codes, is_coded
 from training.oof import ShareFn, oof_label_features
 from training.splits import Split, split_labelled
 
@@ -140,52 +141,6 @@ def drop_wide_text(table: pl.DataFrame, names: list[str]) -> tuple[list[str], li
     return [n for n in names if n not in wide], wide
 
 
-def fit_heads(
-    x: dict[str, np.ndarray],
-    rows: dict[str, pl.DataFrame],
-    base: dict,
-    config: TrainConfig,
-    names: list[str],
-    categorical: list[str],
-) -> tuple[dict[str, Head], list[str]]:
-    """A booster per frequent reason among the training bad accounts (calibrated on valid)."""
-    notes: list[str] = []
-    train = rows["train"]
-    if not config.heads.enabled or train["reason"].null_count() == train.height:
-        return {}, notes
-    counts = (
-        train.filter((pl.col("label") == 1) & pl.col("reason").is_not_null())
-        .group_by("reason")
-        .len()
-        .sort(["len", "reason"], descending=[True, False])
-    )
-    heads: dict[str, Head] = {}
-    for reason in counts.filter(pl.col("len") >= config.heads.min_positives)["reason"].head(
-        config.heads.max_heads
-    ):
-        y = {
-            p: ((rows[p]["label"] == 1) & (rows[p]["reason"] == reason))
-            .fill_null(False)
-            .cast(pl.Int8)
-            .to_numpy()
-            for p in ("train", "valid")
-        }
-        if y["valid"].sum() == 0:
-            notes.append(f"no head for reason '{reason}': no such account in the validation part")
-            continue
-        params = {**base, **lgb_params(config.model, y["train"])}
-        booster = train_booster(
-            params,
-            dataset(x["train"], y["train"], names, categorical),
-            dataset(x["valid"], y["valid"], names, categorical, class_weights(params, y["valid"])),
-            config.heads.num_boost_round,
-            config.model.early_stopping_rounds,
-        )
-        raw = booster.predict(x["valid"], raw_score=True)
-        heads[reason] = Head(booster, fit_calibrator(raw, y["valid"], config.calibration))
-    return heads, notes
-
-
 def add_label_features(
     features: pl.DataFrame,
     labelled: pl.DataFrame,
@@ -262,6 +217,144 @@ def refit(
     return booster, table
 
 
+@dataclass
+class Design:
+    """The model's inputs: the feature table (with label-derived columns), the chosen columns
+    and their text codes, and each part's labelled rows as matrices."""
+
+    table: pl.DataFrame
+    label_cols: list[str]
+    names: list[str]
+    codes: dict[str, list[str]]
+    rows: dict[str, pl.DataFrame]  # part -> account_id, label, reason, group + features
+    x: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    notes: list[str]
+
+    @property
+    def categorical(self) -> list[str]:
+        return list(self.codes)
+
+
+def prepare(
+    features: pl.DataFrame, labels: pl.DataFrame, groups: pl.DataFrame | None, config: TrainConfig
+) -> tuple[pl.DataFrame, pl.DataFrame, Split]:
+    """Step 1: the labels checked, the labelled accounts split into parts with both classes."""
+    features = features.sort("account_id")
+    labelled = check_labels(features, labels, config)
+    split = split_labelled(labelled, groups, config.split)
+    check_parts(split, labelled, parts_of(config))
+    return features, labelled, split
+
+
+def label_inputs_for(
+    graphs: Any,
+    share_fn: ShareFn | None,
+    as_of: datetime | None,
+    config: TrainConfig,
+    stages: set[str] | None,
+) -> tuple[Any, ShareFn | None, datetime | None] | None:
+    """What the label-derived features need (None when they are off or left out)."""
+    wanted = config.label_features and (stages is None or LABEL_STAGE in stages)
+    return (graphs, share_fn, as_of) if graphs is not None and wanted else None
+
+
+def design(
+    features: pl.DataFrame,
+    labelled: pl.DataFrame,
+    split: Split,
+    config: TrainConfig,
+    label_inputs: tuple[Any, ShareFn | None, datetime | None] | None,
+    stages: set[str] | None,
+    settings: FeatureConfig,
+) -> Design:
+    """Step 2: out-of-fold label-derived columns, the model's columns and codes, matrices."""
+    table, label_cols = features, []
+    if label_inputs is not None:
+        table, label_cols = add_label_features(features, labelled, split, config, *label_inputs)
+    names, dropped = drop_wide_text(table, feature_columns(table, stages, label_cols, settings))
+    notes = [f"text column '{n}' has too many distinct values to encode; left out" for n in dropped]
+    if not names:
+        raise UserError(f"no feature columns to train on (stages: {sorted(stages or [])})")
+    codes = fit_codes(table, [n for n in names if is_coded(table.schema[n])])
+    rows = {
+        p: split.assignments.filter(pl.col("part") == p)
+        .join(labelled, on="account_id")
+        .join(table, on="account_id")
+        .sort("account_id")
+        for p in parts_of(config)
+    }
+    x = {p: encode(rows[p], names, codes) for p in rows}
+    y = {p: rows[p]["label"].cast(pl.Int64).to_numpy() for p in rows}
+    return Design(table, label_cols, names, codes, rows, x, y, notes)
+
+
+def boost(d: Design, config: TrainConfig) -> tuple[lgb.Booster, dict, list[dict], TrainConfig]:
+    """Step 3: the optional search, then boosting with early stopping on the validation part
+    (returns the booster, its parameters, the search trials and the config searched to)."""
+    train = dataset(d.x["train"], d.y["train"], d.names, d.categorical)
+    trials: list[dict] = []
+    if config.search.enabled:
+        groups = d.rows["train"]["group"].to_numpy()
+        found, trials = search(config.model, config.search, train, d.y["train"], groups)
+        config = replace(config, model=found)
+    params = lgb_params(config.model, d.y["train"])
+    weights = class_weights(params, d.y["valid"])
+    valid = dataset(d.x["valid"], d.y["valid"], d.names, d.categorical, weights)
+    model = config.model
+    booster = train_booster(
+        params, train, valid, model.num_boost_round, model.early_stopping_rounds
+    )
+    return booster, params, trials, config
+
+
+def assemble(
+    d: Design,
+    booster: lgb.Booster,
+    params: dict,
+    config: TrainConfig,
+    split: Split,
+    settings: FeatureConfig,
+) -> tuple[RingwatchModel, list[str]]:
+    """Step 4: calibration on the validation part, the per-reason heads, the model and what
+    is saved with it (feature settings, split, rounds)."""
+    raw_valid = booster.predict(d.x["valid"], raw_score=True)
+    calibrator = fit_calibrator(raw_valid, d.y["valid"], config.calibration)
+    heads, notes = fit_heads(d.x, d.rows, params, config, d.names, d.categorical)
+    info = {
+        "features": plain(settings),
+        "split": split.kind,
+        "split_counts": split.counts(),
+        "best_iteration": booster.best_iteration,
+        "refit": config.refit,
+        "cuts": {k: str(v) for k, v in split.cuts.items()},
+    }
+    model = RingwatchModel(booster, calibrator, d.names, d.codes, heads, d.label_cols, info)
+    return model, notes
+
+
+def heldout_of(d: Design, probs: dict[str, np.ndarray]) -> pl.DataFrame:
+    """Step 5: the test part with its scores and every feature column (plots, promotion)."""
+    test = d.rows.get("test", d.rows["valid"].clear())
+    score = pl.Series("score", probs.get("test", np.zeros(0)))
+    extra = [c for c in d.table.columns if c != "account_id"]
+    return test.select("account_id", "label", "reason", score, *extra)
+
+
+def score_all(model: RingwatchModel, table: pl.DataFrame, split: Split) -> pl.DataFrame:
+    """Step 6: every account's score, with the part it was in (unlabelled for the rest)."""
+    parts = split.assignments.select("account_id", "part")
+    return (
+        table.select("account_id")
+        .join(parts, on="account_id", how="left")
+        .with_columns(
+            pl.col("part").fill_null("unlabelled"),
+            pl.Series("score", predict_chunked(model, table)),
+        )
+        .sort("account_id")
+    )
+
+
 def fit_model(
     features: pl.DataFrame,
     labels: pl.DataFrame,
@@ -280,90 +373,20 @@ def fit_model(
     label-derived features may see to those decided by the snapshot; `feature_settings` are
     the settings the table was built with (saved with the model; default: the defaults).
     """
-    feature_settings = feature_settings or FeatureConfig()
-    features = features.sort("account_id")
-    labelled = check_labels(features, labels, config)
-    split = split_labelled(labelled, groups, config.split)
-    parts = parts_of(config)
-    check_parts(split, labelled, parts)
-    notes = list(split.notes)
-    table, label_cols, label_inputs = features, [], None
-    if graphs is not None and config.label_features and (stages is None or LABEL_STAGE in stages):
-        label_inputs = (graphs, share_fn, as_of)
-        table, label_cols = add_label_features(
-            features, labelled, split, config, graphs, share_fn, as_of
-        )
-    names = feature_columns(table, stages, label_cols, feature_settings)
-    names, dropped = drop_wide_text(table, names)
-    notes += [
-        f"text column '{n}' has too many distinct values to encode; left out" for n in dropped
-    ]
-    if not names:
-        raise UserError(f"no feature columns to train on (stages: {sorted(stages or [])})")
-    schema = table.schema
-    codes = fit_codes(table, [n for n in names if is_coded(schema[n])])
-    categorical = list(codes)
-    rows = {
-        p: split.assignments.filter(pl.col("part") == p)
-        .join(labelled, on="account_id")
-        .join(table, on="account_id")
-        .sort("account_id")
-        for p in parts
-    }
-    x = {p: encode(rows[p], names, codes) for p in parts}
-    y = {p: rows[p]["label"].cast(pl.Int64).to_numpy() for p in parts}
-    train = dataset(x["train"], y["train"], names, categorical)
-    trials: list[dict] = []
-    if config.search.enabled:
-        groups_train = rows["train"]["group"].to_numpy()
-        found, trials = search(config.model, config.search, train, y["train"], groups_train)
-        config = replace(config, model=found)
-    params = lgb_params(config.model, y["train"])
-    booster = train_booster(
-        params,
-        train,
-        dataset(x["valid"], y["valid"], names, categorical, class_weights(params, y["valid"])),
-        config.model.num_boost_round,
-        config.model.early_stopping_rounds,
-    )
-    raw_valid = booster.predict(x["valid"], raw_score=True)
-    calibrator = fit_calibrator(raw_valid, y["valid"], config.calibration)
-    heads, head_notes = fit_heads(x, rows, params, config, names, categorical)
-    best_iteration = booster.best_iteration
-    info = {
-        "features": plain(feature_settings),
-        "split": split.kind,
-        "split_counts": split.counts(),
-        "best_iteration": best_iteration,
-        "refit": config.refit,
-        "cuts": {k: str(v) for k, v in split.cuts.items()},
-    }
-    model = RingwatchModel(booster, calibrator, names, codes, heads, label_cols, info)
-    metrics, probs = measure(model, rows, config)
-    metrics["best_iteration"] = float(best_iteration)
-    extra_cols = [c for c in table.columns if c != "account_id"]
-    test = rows.get("test", rows["valid"].clear())
-    heldout = test.select(
-        "account_id",
-        "label",
-        "reason",
-        pl.Series("score", probs.get("test", np.zeros(0))),
-        *extra_cols,
-    )
+    settings = feature_settings or FeatureConfig()
+    features, labelled, split = prepare(features, labels, groups, config)
+    label_inputs = label_inputs_for(graphs, share_fn, as_of, config, stages)
+    d = design(features, labelled, split, config, label_inputs, stages, settings)
+    booster, params, trials, config = boost(d, config)
+    model, head_notes = assemble(d, booster, params, config, split, settings)
+    metrics, probs = measure(model, d.rows, config)
+    metrics["best_iteration"] = float(booster.best_iteration)
+    heldout, table = heldout_of(d, probs), d.table
     if config.refit:  # figures above are the early-stopped model's; now train on every label
-        rounds = max(1, best_iteration)
+        rounds = max(1, booster.best_iteration)
         final, table = refit(features, labelled, split, config, label_inputs, model, params, rounds)
         model = replace(model, booster=final)
-    scored = (
-        table.select("account_id")
-        .join(split.assignments.select("account_id", "part"), on="account_id", how="left")
-        .with_columns(
-            pl.col("part").fill_null("unlabelled"),
-            pl.Series("score", predict_chunked(model, table)),
-        )
-        .sort("account_id")
-    )
     params = {**params, "num_boost_round": config.model.num_boost_round}
-    return FitResult(
-        model, split, metrics, heldout, scored, table, params, trials, notes + head_notes
-    )
+    notes = [*split.notes, *d.notes, *head_notes]
+    scored = score_all(model, table, split)
+    return FitResult(model, split, metrics, heldout, scored, table, params, trials, notes)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from experiments.simulate.config import BAD_MIX_FIELDS, LOOKALIKE_FIELDS, WorldConfig
-from experiments.simulate.kinds import BAD_KINDS, KIND, KINDS, N_BENIGN, PLAIN_MIX, column, matrix
+from experiments.simulate.kinds import KIND, KINDS, N_BENIGN, PLAIN_MIX, column, matrix
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -231,6 +231,3 @@ def profile(kind: np.ndarray, created: np.ndarray, horizon: float, rng) -> dict[
         "following": following,
         "completeness": np.round(rng.beta(a, b), 3),
     }
-
-
-BAD_CODES = np.array([KIND[k] for k in BAD_KINDS])

@@ -1,12 +1,10 @@
 """Behavioural features: activity, timing, identity, social, money, reports and content.
 
-`build_behaviour_features` is the stage's entry point; `shared_identifiers` gives the graph and
-ring stage the (account, identifier) pairs with their crowding; `account_buckets` is the stable
+`build_behaviour_features` is the stage's entry point; `account_buckets` is the stable
 account-hash bucketing.
 """
 
 from features.behaviour.buckets import account_buckets
 from features.behaviour.build import build_behaviour_features
-from features.behaviour.identity import shared_identifiers
 
-__all__ = ["account_buckets", "build_behaviour_features", "shared_identifiers"]
+__all__ = ["account_buckets", "build_behaviour_features"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from features.behaviour.seam import TS_US
-
 #: Identifier columns of the events table, with the prefix of their feature names.
 IDENTIFIERS = {"device": "device", "ip": "ip", "instrument": "instrument"}
 
@@ -42,32 +40,5 @@ def identity_features(pairs: pl.DataFrame, prefix: str) -> pl.DataFrame:
             others.max().alias(f"{prefix}_crowding_max"),
             others.mean().alias(f"{prefix}_crowding_mean"),
         )
-        .collect()
-    )
-
-
-def shared_identifiers(
-    events: pl.DataFrame | pl.LazyFrame, column: str, as_of=None
-) -> pl.DataFrame:
-    """Distinct (account_id, identifier) pairs of an events column (e.g. "device", "ip") with
-    `n_events` and `n_accounts` (accounts using that identifier, itself included), sorted;
-    events after `as_of` (a datetime) are ignored. For the graph/ring stage and evidence."""
-    lazy = events.lazy()
-    if as_of is not None:
-        lazy = lazy.filter(pl.col("ts") <= pl.lit(as_of, dtype=TS_US))
-    pairs = (
-        lazy.filter(pl.col(column).is_not_null())
-        .group_by("account_id", pl.col(column).alias("key"))
-        .agg(pl.len().alias("n_events"))
-    )
-    return (
-        with_crowding(pairs)
-        .select(
-            "account_id",
-            pl.col("key").alias(column),
-            pl.col("n_events").cast(pl.Int64),
-            pl.col("n_accounts").cast(pl.Int64),
-        )
-        .sort("account_id", column)
         .collect()
     )

@@ -364,11 +364,6 @@ def symmetrise(graph: CSR) -> CSR:
     return merge(graph, transpose(graph))
 
 
-def unit_weights(graph: CSR) -> CSR:
-    """The same graph with every weight set to 1 (structure-only kernels)."""
-    return CSR(graph.indptr, graph.indices, np.ones(graph.m, dtype=np.float64))
-
-
 def add(graphs: list[CSR], scales: list[float] | None = None) -> CSR:
     """The weighted sum of graphs on the same nodes (union of edges, weights added)."""
     if not graphs:
@@ -380,15 +375,3 @@ def add(graphs: list[CSR], scales: list[float] | None = None) -> CSR:
     for graph, scale in zip(graphs[1:], scales[1:], strict=True):
         total = merge(total, graph, 1.0, scale)
     return total
-
-
-def subgraph(graph: CSR, nodes: np.ndarray) -> CSR:
-    """The induced subgraph on `nodes` (sorted int64), relabelled 0..len(nodes)-1."""
-    nodes = np.asarray(nodes, dtype=np.int64)
-    position = np.full(graph.n, -1, dtype=np.int64)
-    position[nodes] = np.arange(nodes.shape[0], dtype=np.int64)
-    src, dst, w = graph.edges()
-    keep = (position[src] >= 0) & (position[dst] >= 0)
-    if not keep.any():
-        return empty(nodes.shape[0])
-    return _compress(nodes.shape[0], position[src[keep]], position[dst[keep]], w[keep])

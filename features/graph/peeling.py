@@ -169,45 +169,15 @@ def _peel_nodes(
 
 
 @njit(cache=True, nogil=True)
-def peel_groups(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    weights: np.ndarray,
-    prior: np.ndarray,
-    labels: np.ndarray,
-    n_groups: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """FRAUDAR greedy peeling run separately on the subgraph induced by each group of nodes
-    (`labels[u]` in 0..n_groups-1, or -1 to leave u out). An undirected weighted graph; a
-    bipartite graph is passed with rows and columns as one node set.
-
-    f(S) = edge weight inside S + priors of S and g(S) = f(S) / |S|; each step removes the
-    node whose removal lowers f least (smallest weighted degree in S, ties: smaller index),
-    and the set with the best g along the way is kept (the earliest on ties).
-
-    Returns (order, group_ptr, best_removed, best_g): group c's removal order is
-    order[group_ptr[c]:group_ptr[c+1]] and its densest set is the part after its first
-    best_removed[c] entries."""
-    n = indptr.shape[0] - 1
-    group_ptr, members = _group_members(labels, n_groups)
-    local = np.full(n, -1, dtype=np.int64)
-    order = np.empty(group_ptr[n_groups], dtype=np.int64)
-    best_removed = np.zeros(n_groups, dtype=np.int64)
-    best_g = np.zeros(n_groups)
-    for c in range(n_groups):
-        lo, hi = group_ptr[c], group_ptr[c + 1]
-        best_removed[c], best_g[c] = _peel_nodes(
-            indptr, indices, weights, prior, members[lo:hi], local, order[lo:hi]
-        )
-    return order, group_ptr, best_removed, best_g
-
-
-@njit(cache=True, nogil=True)
 def peel(
     indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, prior: np.ndarray
 ) -> tuple[np.ndarray, int, float]:
-    """FRAUDAR greedy peeling of the whole graph (see `peel_groups`): returns the removal
-    order, how many removals precede the densest set, and its g."""
+    """FRAUDAR greedy peeling of the whole graph: returns the removal order, how many
+    removals precede the densest set, and its g.
+
+    f(S) = edge weight inside S + priors of S and g(S) = f(S) / |S|; each step removes the
+    node whose removal lowers f least (smallest weighted degree in S, ties: smaller index),
+    and the set with the best g along the way is kept (the earliest on ties)."""
     n = indptr.shape[0] - 1
     order = np.empty(n, dtype=np.int64)
     nodes = np.arange(n, dtype=np.int64)

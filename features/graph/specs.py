@@ -111,6 +111,39 @@ def weight_specs(prefix: str, what: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def label_specs() -> tuple[FeatureSpec, ...]:
+    """The label-derived columns of bad_neighbour_share (computed out of fold in training)."""
+    specs: list[FeatureSpec] = []
+    for graph, where in AGGREGATE_TEXT.items():
+        specs += [
+            FeatureSpec(
+                f"g_{graph}_bad_neighbours",
+                f"{where} neighbours labelled bad (computed out of fold)",
+                "accounts",
+                "label-derived",
+            ),
+            FeatureSpec(
+                f"g_{graph}_bad_share",
+                f"share of labelled {where} neighbours that are bad (out of fold; NaN if none)",
+                "share",
+                "label-derived",
+            ),
+            FeatureSpec(
+                f"g_{graph}_n2_mean_bad_share",
+                f"mean over {where} neighbours of their bad share (2 hops; out of fold)",
+                "share",
+                "label-derived",
+            ),
+            FeatureSpec(
+                f"g_{graph}_n2_max_bad_share",
+                f"largest bad share among {where} neighbours (2 hops; out of fold)",
+                "share",
+                "label-derived",
+            ),
+        ]
+    return tuple(specs)
+
+
 def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpec, ...]:
     """Specs of every column build_graph_features writes for this config and these behaviour
     columns (graph-tree aggregates), plus the label-derived columns of bad_neighbour_share."""
@@ -166,35 +199,7 @@ def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpe
         ("g_ring_score", "FRAUDAR density of the dense core of its ring (0: in no ring)", "g"),
         ("g_ring_size", "members of its ring (0: in no ring)", "accounts"),
     ]
-    specs = [FeatureSpec(name, text, unit, STAGE) for name, text, unit in rows]
-    for graph, where in AGGREGATE_TEXT.items():
-        specs += [
-            FeatureSpec(
-                f"g_{graph}_bad_neighbours",
-                f"{where} neighbours labelled bad (computed out of fold)",
-                "accounts",
-                "label-derived",
-            ),
-            FeatureSpec(
-                f"g_{graph}_bad_share",
-                f"share of labelled {where} neighbours that are bad (out of fold; NaN if none)",
-                "share",
-                "label-derived",
-            ),
-            FeatureSpec(
-                f"g_{graph}_n2_mean_bad_share",
-                f"mean over {where} neighbours of their bad share (2 hops; out of fold)",
-                "share",
-                "label-derived",
-            ),
-            FeatureSpec(
-                f"g_{graph}_n2_max_bad_share",
-                f"largest bad share among {where} neighbours (2 hops; out of fold)",
-                "share",
-                "label-derived",
-            ),
-        ]
-    return tuple(specs)
+    return tuple(FeatureSpec(name, text, unit, STAGE) for name, text, unit in rows) + label_specs()
 
 
 AGGREGATE_NAME = re.compile(r"^g_(rel|link)_n([12])_(mean|max)_(.+)$")
