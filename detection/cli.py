@@ -117,15 +117,26 @@ def rings(
     ] = None,
     as_of: AsOf = None,
     settings: SettingsFile = None,
+    verdict: Annotated[
+        str | None,
+        typer.Option(
+            help="learned (ring scorer trained from labelled members; the default) or rules "
+            "(the old hand-written verdict, for comparison)."
+        ),
+    ] = None,
 ) -> None:
     """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from common.errors import UserError
     from detection import commands
     from detection.console import print_rings, progress
     from experiments.ring_eval import print_evaluation, read_truth
+    from features.graph.verdict import VERDICTS
 
+    if verdict is not None and verdict not in VERDICTS:
+        raise UserError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     checked = read_truth(truth) if truth is not None else None  # fail fast, before the work
     request = commands.RingsRequest(
-        data=data, as_of=as_of, settings=settings_from(settings), out=out
+        data=data, as_of=as_of, settings=settings_from(settings), out=out, verdict=verdict
     )
     found = commands.rings(request, progress())
     print_rings(found.rings, out, found.accounts, found.as_of, found.seconds)

@@ -126,6 +126,7 @@ def features(request: FeaturesRequest, say: Say = silent) -> FeatureTable:
 @dataclass(frozen=True, kw_only=True)
 class RingsRequest(Request):
     out: Path
+    verdict: str | None = None  # learned or rules; None: the settings' ring_verdict
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ class RingsResult:
 
 
 def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
-    """`ringwatch rings`: load, build graphs, find the rings, write the ring table."""
+    """`ringwatch rings`: load, build graphs, find the rings (the verdict sees the labels
+    known at the snapshot), write the ring table."""
     from features.graph import build_graphs, find_rings
 
     config = request.settings.features.graph
@@ -146,8 +148,8 @@ def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
     ds = load_dataset(request.data, request.as_of)
     say(f"building graphs of {ds.accounts.height:,} accounts")
     graphs = build_graphs(ds, config)
-    say("peeling candidate components into rings")
-    found = find_rings(ds, graphs, config)
+    say("peeling candidate components into rings, scoring them")
+    found = find_rings(ds, graphs, config, labels=ds.labels, verdict=request.verdict)
     write_parquet(found.rings, request.out)
     return RingsResult(found, ds.accounts.height, ds.as_of, time.perf_counter() - started)
 

@@ -148,16 +148,19 @@ def print_simulated(written: Any, seconds: float) -> None:
 
 
 def print_rings(rings: Any, path: Path, accounts: int, as_of: Any, seconds: float) -> None:
-    """What `rings` wrote, then the densest rings with their evidence (features.graph.Rings)."""
+    """What `rings` wrote, then the best-scored rings with their evidence (features.graph.Rings)."""
+    candidates = rings.candidates.height if rings.candidates is not None else 0
+    how = rings.candidates["verdict"][0] if candidates else "no"
     print(
-        f"wrote {path}: {rings.rings.height:,} rings, {rings.membership.height:,} member "
-        f"accounts of {accounts:,} (as of {as_of:%Y-%m-%d %H:%M} UTC, {seconds:.1f} s)"
+        f"wrote {path}: {rings.rings.height:,} rings of {candidates:,} candidates ({how} "
+        f"verdict), {rings.membership.height:,} member accounts of {accounts:,} "
+        f"(as of {as_of:%Y-%m-%d %H:%M} UTC, {seconds:.1f} s)"
     )
     top = 10
     if rings.rings.height == 0:
         return
-    shown = table(f"densest {min(top, rings.rings.height)} rings")
-    for column in ("ring", "size", "score", "evidence", "identifiers", "lockstep"):
+    shown = table(f"top {min(top, rings.rings.height)} rings")
+    for column in ("ring", "size", "score", "density", "evidence", "identifiers", "lockstep"):
         shown.add_column(column)
     for ring in rings.rings.head(top).iter_rows(named=True):
         identifiers = ", ".join(ring["identifiers"][:3])
@@ -166,7 +169,8 @@ def print_rings(rings: Any, path: Path, accounts: int, as_of: Any, seconds: floa
             ring["ring_id"],
             str(ring["size"]),
             f"{ring['score']:.2f}",
-            ", ".join(ring["evidence_kinds"]),
+            f"{ring['density']:.2f}",
+            ", ".join(ring["evidence"]),
             identifiers + (f" (+{more})" if more > 0 else ""),
             f"{ring['lockstep_windows']} windows",
         )

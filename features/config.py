@@ -50,9 +50,29 @@ class GraphConfig:
     neighbour_attributes: bool = True
     # rings: FRAUDAR peeling of candidate components, then acceptance of the dense cores
     fraudar_c: float = 5.0  # column weight 1 / log(accounts using the key + c) (FRAUDAR: 5; >= 1)
-    ring_link_kinds: tuple[str, ...] = ("device", "instrument", "relation", "lockstep")  # links
-    # that join candidate components (IPs are evidence only: NAT, VPN and carrier pools are
-    # shared by strangers, and would glue unrelated rings together)
+    # ring candidates: every binding relation, each pair weighted by exclusivity (FRAUDAR's
+    # 1 / log(d + c) per shared key, summed, times the kind's scale); a pair links when its
+    # strength reaches ring_pair_min_weight (0.25: any one non-hub device or instrument).
+    # Addresses are shared by design (NAT, carrier pools, offices, households), so an IP
+    # counts half: alone it links only two accounts; beside other keys it adds up.
+    ring_link_kinds: tuple[str, ...] = (
+        "device",
+        "ip",
+        "instrument",
+        "novelty",
+        "relation",
+        "lockstep",
+        "mutual",
+    )
+    ring_link_scales: tuple[tuple[str, float], ...] = (("ip", 0.5),)  # others: 1
+    ring_pair_min_weight: float = 0.25
+    # co-timed novelty (account takeover crews): identifiers an account picks up after this
+    # much history of its own in the data, this long after registration, that the base had
+    # not seen before, adopted by two or more accounts within the window
+    novelty_identifiers: tuple[str, ...] = ("device", "ip")
+    novelty_history_days: float = 7.0
+    novelty_min_age_days: float = 30.0
+    novelty_window_days: float = 3.0
     ring_max_blocks: int = 200  # most FRAUDAR blocks peeled out of one component (densest first)
     ring_merge_share: float = 0.5  # a later block joins a ring holding this share of its links
     ring_min_size: int = 3  # fewest accounts in a ring
@@ -68,6 +88,13 @@ class GraphConfig:
     # a registration burst is an organisation, not a ring, when this share is established
     ring_example_targets: int = 5  # lockstep targets listed as evidence per ring
     ring_max_identifiers: int = 25  # shared identifiers listed as evidence per ring (most shared)
+    # ring verdict: "learned" (a ring scorer trained from labelled members, features.graph.
+    # verdict), "rules" (the hand-written verdict of features.graph.evidence; comparison only)
+    ring_verdict: str = "learned"
+    ring_report_score: float = 0.5  # a candidate is reported when its ring score reaches this
+    ring_folds: int = 5  # ring-aware folds of the out-of-fold ring scores
+    ring_unlabelled_weight: float = 0.2  # weight of an unlabelled candidate as a negative
+    ring_density_half: float = 1.0  # unsupervised score: density part g / (g + this)
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,10 @@ def build_feature_table(
     behaviour = build_behaviour_features(ds.accounts, ds.events, ds.as_of, config.behaviour)
     say("relation, shared-identifier and lockstep graphs")
     graphs = build_graphs(ds, config.graph)
-    say("rings (FRAUDAR peeling)")
-    rings = find_rings(ds, graphs, config.graph)
+    say("rings (FRAUDAR peeling, ring verdict)")
+    # the verdict sees every known label (the ring list is a scoring-time product); the
+    # account model's ring features read only the label-free candidates (ring_features)
+    rings = find_rings(ds, graphs, config.graph, labels=ds.labels)
     say("graph features")
     graph = build_graph_features(ds, graphs, behaviour, config.graph, rings=rings)
     frame = side_by_side([account_attributes(ds), behaviour, graph])
@@ -79,7 +81,7 @@ def build_feature_table(
     return FeatureTable(frame=frame, rings=rings, graphs=graphs)
 
 
-CACHE_FILES = ("features", "rings", "membership", "components")
+CACHE_FILES = ("features", "rings", "membership", "components", "candidates")
 
 
 def save_feature_table(table: FeatureTable, folder: Path, meta: dict) -> Path:
@@ -89,6 +91,10 @@ def save_feature_table(table: FeatureTable, folder: Path, meta: dict) -> Path:
         table.rings.rings.write_parquet(tmp / "rings.parquet")
         table.rings.membership.write_parquet(tmp / "membership.parquet")
         table.rings.components.write_parquet(tmp / "components.parquet")
+        candidates = table.rings.candidates
+        (candidates if candidates is not None else pl.DataFrame()).write_parquet(
+            tmp / "candidates.parquet"
+        )
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
     return folder
 
@@ -97,7 +103,7 @@ def load_feature_table(folder: Path) -> FeatureTable:
     """Read back a table written by save_feature_table (graphs are not stored)."""
     frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in CACHE_FILES}
     meta = json.loads((folder / "meta.json").read_text())
-    rings = Rings(frames["rings"], frames["membership"], frames["components"])
+    rings = Rings(frames["rings"], frames["membership"], frames["components"], frames["candidates"])
     return FeatureTable(frames["features"], rings, None, meta.get("inputs_sha256", ""))
 
 

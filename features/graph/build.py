@@ -18,14 +18,24 @@ from features.graph import csr
 from features.graph.cliques import clique_pairs, groups
 from features.graph.csr import CSR
 from features.graph.index import hashed_index, node_index
+from features.graph.links import (
+    created_epoch_us,
+    exclusive_pairs,
+    history_start,
+    mutual_graph,
+    novelty_keys,
+    novelty_uses,
+)
 from features.graph.lockstep import lockstep_buckets, lockstep_graph
 from features.graph.weights import RelationEdges, relation_edges, relation_weights
 from features.io.contract import Dataset
 
 #: Identifier columns of `events` that bind accounts together, in output order.
 IDENTIFIERS = ("device", "ip", "instrument")
-#: Every kind of identity link between accounts.
+#: Every kind of identity link between accounts (graph features' link graph).
 LINK_KINDS = (*IDENTIFIERS, "relation", "lockstep")
+#: Every kind of link a ring candidate can be bound by (see features.graph.links).
+RING_LINK_KINDS = (*IDENTIFIERS, "novelty", "relation", "lockstep", "mutual")
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,9 @@ class Graphs:
     # lockstep target popularity), first_seen, engagement (lockstep aimed at an account)
     incidence: pl.DataFrame  # (node, key) pairs: which account used which binding key
     hubs: dict[str, np.ndarray]  # per identifier kind: hub identifiers each account used
+    exclusive: dict[str, CSR]  # per identifier kind and "novelty": pairs weighted by the
+    # FRAUDAR exclusivity 1/log(d + c) of the keys they share, summed (features.graph.links)
+    mutual: CSR  # pairs related both ways, weight 1/log(max mutual degree + c)
     weights: dict[str, dict[str, np.ndarray]]  # "rel" (all relations) and each configured
     # relation: received and given edge-weight statistics (features.graph.weights)
 
@@ -61,6 +74,21 @@ class Graphs:
         if not kinds:
             return csr.empty(self.n)
         return csr.add([parts[k] for k in kinds])
+
+    def ring_links(self, kinds: tuple[str, ...] = RING_LINK_KINDS) -> list[CSR]:
+        """The link graphs a ring candidate can be bound by, exclusivity-weighted: shared
+        identifiers and novelty keys (1/log(d + c) per key), identity relations (at most 1 a
+        pair), lockstep (summed bucket weights) and mutual relations."""
+        parts = {
+            **self.exclusive,
+            "relation": self.binding_relations,
+            "lockstep": self.lockstep,
+            "mutual": self.mutual,
+        }
+        unknown = set(kinds) - set(parts)
+        if unknown:
+            raise ValueError(f"unknown ring link kinds {sorted(unknown)}; known: {sorted(parts)}")
+        return [parts[k] for k in kinds]
 
 
 def relation_graphs(
@@ -175,14 +203,17 @@ def build_graphs(ds: Dataset, config: GraphConfig) -> Graphs:
     directed, social, per_relation, binding = relation_graphs(edges, n, config)
     weights = relation_weights(edges, n, config.relations)
     del edges  # the raw edges are not needed past this point
-    shared, hubs, identifier_keys = {}, {}, {}
+    shared, hubs, identifier_keys, usages = {}, {}, {}, {}
     for kind in IDENTIFIERS:
         usage = identifier_usage(ds.events, hashed, kind)
         graph, kept, hub_uses, incidence = shared_graph(usage, n, config.hub_max_accounts)
         shared[kind], hubs[kind], identifier_keys[kind] = graph, hub_uses, (kept, incidence)
+        usages[kind] = usage
     buckets = lockstep_buckets(ds.events, hashed, config)
     lockstep, lockstep_keys, lockstep_incidence = lockstep_graph(buckets, ds.events, n, config)
     keys, incidence = binding_keys(identifier_keys, lockstep_keys, lockstep_incidence)
+    keys, incidence = with_novelty(ds, usages, keys, incidence, config)
+    exclusive = exclusive_graphs(keys, incidence, n, config)
     keys = keys.with_columns(
         engagement=(pl.col("kind") == "lockstep")
         & pl.col("target").is_in(index["account_id"].implode()).fill_null(False)
@@ -199,4 +230,41 @@ def build_graphs(ds: Dataset, config: GraphConfig) -> Graphs:
         incidence=incidence,
         hubs=hubs,
         weights=weights,
+        exclusive=exclusive,
+        mutual=mutual_graph(directed, config.fraudar_c),
     )
+
+
+def with_novelty(
+    ds: Dataset,
+    usages: dict[str, pl.DataFrame],
+    keys: pl.DataFrame,
+    incidence: pl.DataFrame,
+    config: GraphConfig,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The binding keys and incidence with co-timed novelty keys of devices and IPs added."""
+    n = ds.accounts.height
+    start = history_start(list(usages.values()), n)
+    created = created_epoch_us(ds.accounts)
+    uses = {
+        kind: novelty_uses(usages[kind], start, created, config)
+        for kind in config.novelty_identifiers
+    }
+    new_keys, new_incidence = novelty_keys(uses, config.hub_max_accounts, keys.height)
+    if new_keys.height == 0:
+        return keys, incidence
+    keys = pl.concat([keys, new_keys], how="vertical").sort("key")
+    incidence = pl.concat([incidence, new_incidence], how="vertical").sort("node", "key")
+    return keys, incidence
+
+
+def exclusive_graphs(
+    keys: pl.DataFrame, incidence: pl.DataFrame, n: int, config: GraphConfig
+) -> dict[str, CSR]:
+    """Per identifier kind and for novelty keys: the exclusivity-weighted pair graph."""
+    out = {}
+    for kind in (*IDENTIFIERS, "novelty"):
+        mine = keys.filter(pl.col("kind") == kind).select("key", "accounts")
+        used = incidence.join(mine.select("key"), on="key", how="semi")
+        out[kind] = exclusive_pairs(mine, used, n, config.fraudar_c)
+    return out

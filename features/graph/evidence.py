@@ -13,10 +13,12 @@ import polars as pl
 
 from features.config import GraphConfig
 from features.graph.build import IDENTIFIERS, LINK_KINDS, Graphs
+from features.graph.csr import CSR
 
 #: Kinds of binding, in output order: shared identifiers, identity relations, lockstep on
-#: anything, and "engagement" (lockstep aimed at accounts: bought follows and likes).
-KINDS = (*LINK_KINDS, "engagement")
+#: anything, co-timed novelty keys, mutual relations and "engagement" (lockstep aimed at
+#: accounts: bought follows and likes).
+KINDS = (*LINK_KINDS, "novelty", "mutual", "engagement")
 #: Kinds of fabrication evidence, one of which a ring needs (see `accept`): shared payment
 #: instruments and engagement lockstep are strong; a registration burst alone is weak.
 FABRICATION = ("instrument", "engagement", "burst")
@@ -31,6 +33,7 @@ class Profiles:
     created_us: np.ndarray  # int64 creation time, UNKNOWN_TIME when unknown
     verified: np.ndarray  # bool
     established: np.ndarray  # bool: an independent audience (see `established_accounts`)
+    audience: np.ndarray | None = None  # int64: the independent audience itself
 
 
 def independent_audience(graphs: Graphs, labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -74,13 +77,13 @@ def key_usage(graphs: Graphs, members: pl.DataFrame) -> pl.DataFrame:
     return uses.join(graphs.keys, on="key", how="inner")
 
 
-def relation_coverage(graphs: Graphs, members: pl.DataFrame, n_found: int) -> np.ndarray:
-    """Per candidate: members with an identity relation to another member."""
-    src, dst, _ = graphs.binding_relations.edges()
-    candidate = np.full(graphs.n, -1, dtype=np.int64)
+def relation_coverage(graph: CSR, members: pl.DataFrame, n_found: int) -> np.ndarray:
+    """Per candidate: members with a link of `graph` to another member."""
+    src, dst, _ = graph.edges()
+    candidate = np.full(graph.n, -1, dtype=np.int64)
     candidate[members["node"].to_numpy()] = members["candidate"].to_numpy()
     inside = (candidate[src] >= 0) & (candidate[src] == candidate[dst])
-    bound = np.flatnonzero(np.bincount(src[inside], minlength=graphs.n))
+    bound = np.flatnonzero(np.bincount(src[inside], minlength=graph.n))
     return np.bincount(candidate[bound], minlength=n_found)
 
 
@@ -132,7 +135,8 @@ def ring_evidence(
             .agg(pl.lit("engagement").alias("kind"), pl.col("node").n_unique().alias("bound")),
         ]
     )
-    relation = relation_coverage(graphs, members, len(found))
+    relation = relation_coverage(graphs.binding_relations, members, len(found))
+    mutual = relation_coverage(graphs.mutual, members, len(found))
 
     def lookup(frame: pl.DataFrame, column: str, default):
         table = dict(zip(frame["candidate"].to_list(), frame[column].to_list(), strict=True))
@@ -148,6 +152,7 @@ def ring_evidence(
     out = []
     for i, candidate in enumerate(found):
         coverage[i]["relation"] = relation[i] / len(candidate["accounts"])
+        coverage[i]["mutual"] = mutual[i] / len(candidate["accounts"])
         accounts = candidate["accounts"]
         span = creation_span_hours(profiles.created_us[accounts], config.ring_burst_share)
         kinds = [k for k in KINDS if coverage[i][k] >= config.ring_kind_min_coverage]
@@ -187,7 +192,7 @@ def accept(ring: dict, config: GraphConfig) -> bool:
     and dense enough, and not be a verified organisation (verified share below the cap)."""
     return (
         len(ring["accounts"]) >= config.ring_min_size
-        and ring["score"] >= config.ring_min_density
+        and ring["density"] >= config.ring_min_density
         and fabricated(ring, config)
         and ring["verified_share"] < config.ring_max_verified_share
     )

@@ -171,8 +171,17 @@ def link_features(graphs: Graphs, candidate: CSR) -> dict:
     return out
 
 
-def ring_features(graphs: Graphs, membership: pl.DataFrame) -> dict:
-    """The FRAUDAR density and size of the account's ring (0 when in none)."""
+def ring_features(graphs: Graphs, rings: Rings) -> dict:
+    """The FRAUDAR density and size of the account's candidate ring (0 when in none). Label
+    free: every candidate counts, whatever the verdict (which may have seen labels)."""
+    if rings.candidates is not None and rings.candidates.height:
+        membership = rings.candidates.select(
+            pl.col("members").alias("account_id"),
+            pl.col("density").alias("ring_score"),
+            pl.col("size").cast(pl.Int64).alias("ring_size"),
+        ).explode("account_id")
+    else:
+        membership = rings.membership.select("account_id", "ring_score", "ring_size")
     frame = pl.DataFrame({"account_id": graphs.account_ids}).with_row_index("node")
     frame = frame.join(membership, on="account_id", how="left").sort("node")
     return {
@@ -214,7 +223,7 @@ def build_graph_features(
     both = np.hstack([values, numbers])  # C order, as the kernels read rows
     columns.update(graph_tree(graphs.social, "rel", both, chosen + attributes))
     columns.update(graph_tree(candidate, "link", values, chosen))
-    columns.update(ring_features(graphs, rings.membership))
+    columns.update(ring_features(graphs, rings))
     return as_frame(graphs.account_ids, columns)
 
 

@@ -1,20 +1,21 @@
-"""Fraud rings: dense groups of accounts bound by shared identifiers and lockstep behaviour.
+"""Fraud rings: dense groups of accounts bound by shared identifiers, novelty and lockstep.
 
-1. Candidates: connected components of the hub-pruned identity-link graph of the kinds in
-   `GraphConfig.ring_link_kinds` (shared devices and payment instruments, identity relations,
-   lockstep; IPs are evidence only). They are also training's ring-aware split units.
+1. Candidates: connected components of the union of every binding relation in
+   `GraphConfig.ring_link_kinds` (shared devices, IPs and instruments, co-timed novelty keys,
+   identity relations, lockstep on any target, mutual relations), each pair weighted by
+   exclusivity (FRAUDAR's 1 / log(d + c) per shared key, hubs cut) and kept when its summed
+   strength reaches `ring_pair_min_weight` (`features.graph.links`). They are also training's
+   ring-aware split units.
 2. Dense blocks: inside each component, FRAUDAR greedy peeling over the bipartite graph of
-   accounts and the binding keys (devices, IPs, instruments, lockstep buckets) that two or
-   more of its accounts share, each account-key edge weighted 1 / log(d + c) with d the number
-   of accounts using the key anywhere (the target's popularity for lockstep), plus identity
-   relations between accounts. The best-g block is taken out and the rest peeled again, so a
-   component yields its blocks densest first (`peeling.peel_blocks`).
-3. Rings: a later block joins an earlier block's ring when most of its binding weight lands
-   on that ring (`peeling.merge_blocks`); a ring's score is the density g of its first block.
-4. Verdict (`features.graph.evidence.accept`): a candidate is reported as a ring only when it
-   is big enough, shows fabrication (shared instruments or engagement lockstep; or a
-   registration burst of accounts without an independent audience) and is not a verified
-   organisation.
+   accounts and the binding keys (devices, IPs, instruments, novelty keys, lockstep buckets)
+   that two or more of its accounts share, each account-key edge weighted 1 / log(d + c),
+   plus identity relations between accounts. The best-g block is taken out and
+   the rest peeled again, so a component yields its blocks densest first.
+3. Candidate rings: a later block joins an earlier block's ring when most of its binding
+   weight lands on that ring (`peeling.merge_blocks`); its density is the g of its first block.
+4. Verdict (`features.graph.verdict`): a ring scorer learned from labelled members over
+   ring-level features (`features.graph.ring_features`), out of fold, with an unsupervised
+   fallback; or the hand-written rules of `features.graph.evidence.accept` (comparison only).
 
 Everything is deterministic: components are numbered by their smallest account, peeling
 breaks ties by node index, and ring ids are ranks by (score desc, smallest member id).
@@ -38,16 +39,23 @@ from features.graph.evidence import (
     independent_audience,
     ring_evidence,
 )
+from features.graph.links import candidate_graph
+from features.graph.ring_features import member_features, member_frame, structural_features
+from features.graph.verdict import VERDICTS, learned_scores, unsupervised_scores
 from features.io.contract import Dataset
 
 RING_SCHEMA = {
     "ring_id": pl.String,  # R000001 = the densest ring
     "size": pl.Int64,  # members
     "members": pl.List(pl.String),  # account ids, sorted
-    "score": pl.Float64,  # FRAUDAR density g of the ring's dense core
+    "score": pl.Float64,  # ring score: calibrated P(ring) (learned), see `verdict`
+    "density": pl.Float64,  # FRAUDAR density g of the ring's dense core
+    "verdict": pl.String,  # learned, unsupervised or rules: how `score` was made
     "core_size": pl.Int64,  # members in that core
     "evidence_kinds": pl.List(pl.String),  # device, ip, instrument, relation, lockstep,
-    # engagement (binding at least ring_kind_min_coverage of the members), burst
+    # novelty, mutual, engagement (binding at least ring_kind_min_coverage of the members),
+    # burst
+    "evidence": pl.List(pl.String),  # per binding kind: "kind share" of members it binds
     "identifiers": pl.List(pl.String),  # "device:...", "ip:...", "instrument:..." shared by
     # two or more members, most shared first
     "lockstep_windows": pl.Int64,  # (target, time window) buckets two or more members shared
@@ -74,11 +82,16 @@ class Rings:
     rings: pl.DataFrame  # one row per ring, ordered by ring_id (densest first)
     membership: pl.DataFrame  # one row per ring member, sorted by account_id
     components: pl.DataFrame  # account_id, component_id (Int64) for every account
+    candidates: pl.DataFrame | None = None  # one row per candidate ring: its features,
+    # members, score, fold (-1: not trained on) and whether it is reported
 
 
 def components(graphs: Graphs, config: GraphConfig) -> np.ndarray:
     """Component label of every account in the candidate graph (numbered by smallest node)."""
-    candidate = graphs.links(config.ring_link_kinds)
+    parts = graphs.ring_links(config.ring_link_kinds)
+    scale = dict(config.ring_link_scales)
+    scales = [scale.get(kind, 1.0) for kind in config.ring_link_kinds]
+    candidate = candidate_graph(parts, graphs.n, config.ring_pair_min_weight, scales)
     return kernels.connected_components(candidate.indptr, candidate.indices)
 
 
@@ -95,7 +108,9 @@ def peel_graph(
 ) -> tuple[csr.CSR, np.ndarray, np.ndarray]:
     """The graph peeled: accounts 0..n-1 and one node n + c per (component, key) column used
     by at least two accounts of that component, each edge weighted 1 / log(d + c), plus the
-    identity relations inside a component. Returns (graph, labels of all nodes, column keys)."""
+    identity relations inside a component (mutual follows join components and are ring
+    features, but are not peeled: real friends and customers follow ring members back, and
+    would be pulled into the block). Returns (graph, labels of all nodes, column keys)."""
     n = graphs.n
     label = pl.Series("comp", labels)
     used = graphs.incidence.with_columns(comp=label.gather(graphs.incidence["node"]))
@@ -122,7 +137,7 @@ def peel_graph(
 
 def peel_components(graphs: Graphs, labels: np.ndarray, config: GraphConfig) -> list[dict]:
     """FRAUDAR blocks of every component, grouped into rings by `peeling.merge_blocks`:
-    one dict per candidate ring with its accounts, component, score (the g of its first block)
+    one dict per candidate ring with its accounts, component, density (the g of its first block)
     and core size (accounts in that block)."""
     active = small_to_none(labels, config.ring_min_size)
     if not (active >= 0).any():
@@ -164,7 +179,7 @@ def peel_components(graphs: Graphs, labels: np.ndarray, config: GraphConfig) -> 
         found.append(
             {
                 "accounts": accounts,
-                "score": float(block_g[first]),
+                "density": float(block_g[first]),
                 "core_size": int((core < graphs.n).sum()),
                 "component": int(active[accounts[0]]),
             }
@@ -184,27 +199,86 @@ def profiles(ds: Dataset, graphs: Graphs, labels: np.ndarray, config: GraphConfi
         created.to_numpy().astype(np.int64),
         np.asarray(verified.to_numpy(), dtype=bool),
         established_accounts(audience, config.ring_audience_quantile),
+        audience,
     )
 
 
 def find_blocks(
     graphs: Graphs, labels: np.ndarray, facts: Profiles, config: GraphConfig
 ) -> list[dict]:
-    """Candidate rings of every component with their evidence and verdict (`accept`)."""
+    """Candidate rings of every component with their evidence and the rules verdict."""
     found = peel_components(graphs, labels, config)
     for ring, evidence in zip(found, ring_evidence(graphs, found, facts, config), strict=True):
         ring.update(evidence)
-        ring["ring"] = accept(ring, config)
+        ring["rules"] = accept(ring, config)
     return found
 
 
-def ring_frames(ds: Dataset, graphs: Graphs, found: list[dict], labels: np.ndarray) -> Rings:
-    """Number the rings (densest first, ties by smallest member id) and build the frames."""
+def score_candidates(
+    ds: Dataset,
+    graphs: Graphs,
+    found: list[dict],
+    facts: Profiles,
+    config: GraphConfig,
+    account_scores: pl.DataFrame | None,
+    labels: pl.DataFrame | None,
+    verdict: str,
+) -> pl.DataFrame:
+    """One row per candidate: ring-level features, members, score, fold, verdict used and
+    whether it is reported (see `features.graph.verdict`)."""
+    structure = structural_features(graphs, found, facts, facts.audience, ds.as_of)
+    members = member_frame(found, graphs.account_ids)
+    comps = np.array([ring["component"] for ring in found], dtype=np.int64)
+    fold = np.full(len(found), -1, dtype=np.int64)
+    big = structure["size"].to_numpy() >= config.ring_min_size
+    if verdict == "rules":
+        score = structure["density"].to_numpy().astype(np.float64)
+        reported = np.array([ring["rules"] for ring in found], dtype=bool)
+        used = "rules"
+    else:
+        learned = None
+        if labels is not None and labels.height:
+            learned = learned_scores(structure, members, labels, account_scores, comps, config)
+        if learned is None:
+            score = unsupervised_scores(
+                structure, members, account_scores, config.ring_density_half
+            )
+            used = "unsupervised"
+        else:
+            (score, fold), used = learned, "learned"
+        reported = big & (score >= config.ring_report_score)
+    extra = member_features(members, labels, account_scores)
+    return structure.join(extra, on="candidate", how="left").with_columns(
+        score=pl.Series(score, dtype=pl.Float64),
+        fold=pl.Series(fold, dtype=pl.Int64),
+        verdict=pl.lit(used),
+        reported=pl.Series(reported, dtype=pl.Boolean),
+        component_id=pl.Series(comps, dtype=pl.Int64),
+        members=members.group_by("candidate").agg("account_id").sort("candidate")["account_id"],
+    )
+
+
+def evidence_text(coverage: dict[str, float], min_share: float) -> list[str]:
+    """ "kind share" for every binding kind that binds at least `min_share` of the members,
+    strongest first."""
+    kept = [(k, v) for k, v in coverage.items() if v >= min_share and v > 0]
+    return [f"{k} {v:.2f}" for k, v in sorted(kept, key=lambda kv: (-kv[1], kv[0]))]
+
+
+def ring_frames(
+    ds: Dataset, graphs: Graphs, found: list[dict], labels: np.ndarray, scored: pl.DataFrame
+) -> Rings:
+    """Number the reported rings (best score first, ties by smallest member id) and build the
+    frames."""
     ids = graphs.account_ids
     created = ds.accounts.sort("account_id")["created_at"]
-    found = sorted(found, key=lambda r: (-r["score"], ids[int(r["accounts"][0])]))
+    score = scored["score"].to_list() if scored.height else []
+    chosen = [i for i, keep in enumerate(scored["reported"].to_list()) if keep] if score else []
+    chosen.sort(key=lambda i: (-score[i], ids[int(found[i]["accounts"][0])]))
+    verdict = scored["verdict"][0] if scored.height else "rules"
     rows = []
-    for rank, ring in enumerate(found, start=1):
+    for rank, i in enumerate(chosen, start=1):
+        ring = found[i]
         members = ring["accounts"]
         born = created.gather(members)
         rows.append(
@@ -212,9 +286,12 @@ def ring_frames(ds: Dataset, graphs: Graphs, found: list[dict], labels: np.ndarr
                 "ring_id": f"R{rank:06d}",
                 "size": int(members.size),
                 "members": ids.gather(members).to_list(),
-                "score": ring["score"],
+                "score": score[i],
+                "density": ring["density"],
+                "verdict": verdict,
                 "core_size": ring["core_size"],
                 "evidence_kinds": ring["kinds"],
+                "evidence": evidence_text(ring["coverage"], 0.1),
                 "identifiers": ring["identifiers"],
                 "lockstep_windows": ring["lockstep_windows"],
                 "lockstep_targets": ring["lockstep_targets"],
@@ -240,7 +317,7 @@ def ring_frames(ds: Dataset, graphs: Graphs, found: list[dict], labels: np.ndarr
         .sort("account_id")
     )
     comps = pl.DataFrame({"account_id": ids, "component_id": pl.Series(labels, dtype=pl.Int64)})
-    return Rings(rings=rings, membership=membership, components=comps)
+    return Rings(rings, membership, comps, scored if scored.height else None)
 
 
 def empty(schema: dict) -> pl.DataFrame:
@@ -248,9 +325,25 @@ def empty(schema: dict) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def find_rings(ds: Dataset, graphs: Graphs, config: GraphConfig) -> Rings:
-    """Rings of `ds` (see the module doc for the method and the verdict)."""
-    labels = components(graphs, config)
-    facts = profiles(ds, graphs, labels, config)
-    blocks = find_blocks(graphs, labels, facts, config) if graphs.n else []
-    return ring_frames(ds, graphs, [b for b in blocks if b["ring"]], labels)
+def find_rings(
+    ds: Dataset,
+    graphs: Graphs,
+    config: GraphConfig,
+    account_scores: pl.DataFrame | None = None,
+    labels: pl.DataFrame | None = None,
+    verdict: str | None = None,
+) -> Rings:
+    """Rings of `ds` (see the module doc). `labels` (account_id, label) are the only labels
+    the verdict sees (None: none, the unsupervised score); `account_scores` (account_id,
+    score) the account model's scores when there are any; `verdict` "learned" or "rules"
+    (default: `config.ring_verdict`)."""
+    verdict = verdict or config.ring_verdict
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown ring verdict {verdict!r}; known: {', '.join(VERDICTS)}")
+    labels_of = components(graphs, config)
+    facts = profiles(ds, graphs, labels_of, config)
+    found = find_blocks(graphs, labels_of, facts, config) if graphs.n else []
+    if not found:
+        return ring_frames(ds, graphs, [], labels_of, pl.DataFrame())
+    scored = score_candidates(ds, graphs, found, facts, config, account_scores, labels, verdict)
+    return ring_frames(ds, graphs, found, labels_of, scored)

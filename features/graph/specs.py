@@ -196,8 +196,8 @@ def specs_for(config: GraphConfig, columns: tuple[str, ...]) -> tuple[FeatureSpe
             if column not in columns:
                 rows += aggregate_rows("rel", column)
     rows += [
-        ("g_ring_score", "FRAUDAR density of the dense core of its ring (0: in no ring)", "g"),
-        ("g_ring_size", "members of its ring (0: in no ring)", "accounts"),
+        ("g_ring_score", "FRAUDAR density of its candidate ring (0: in none)", "g"),
+        ("g_ring_size", "members of its candidate ring (0: in none)", "accounts"),
     ]
     return tuple(FeatureSpec(name, text, unit, STAGE) for name, text, unit in rows) + label_specs()
 

@@ -40,7 +40,8 @@ def data(tmp_path_factory) -> Path:
 def test_rings_command_writes_the_table_and_scores_it(data, tmp_path):
     out = tmp_path / "rings.parquet"
     truth = data / "truth.parquet"
-    result = CliRunner().invoke(app, ["rings", str(data), "--out", str(out), "--truth", str(truth)])
+    args = ["rings", str(data), "--out", str(out), "--truth", str(truth), "--verdict", "rules"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2 rings" in result.output
     assert "ring F1 (best match per true ring, mean) 1.000" in result.output
