@@ -328,7 +328,7 @@ def run_stage(accounts: int, work: Path) -> list[tuple[str, float, float, float]
 
     with PeakRss() as whole:
         graphs = step("build_graphs", lambda: build_graphs(ds, config))
-        rings = step("find_rings", lambda: find_rings(ds, graphs, config))
+        rings = step("find_rings", lambda: find_rings(ds, graphs, config, labels=ds.labels))
         step(
             "build_graph_features",
             lambda: build_graph_features(ds, graphs, behaviour, config, rings=rings),

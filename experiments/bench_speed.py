@@ -56,7 +56,7 @@ def _graph(work: Path, accounts: int) -> int:
     behaviour = pl.read_parquet(work / "behaviour.parquet")
     start = time.perf_counter()
     graphs = build_graphs(ds, GraphConfig())
-    rings = find_rings(ds, graphs, GraphConfig())
+    rings = find_rings(ds, graphs, GraphConfig(), labels=ds.labels)
     graph = build_graph_features(ds, graphs, behaviour, GraphConfig(), rings=rings)
     _mark(work, "graph", time.perf_counter() - start)
     table = account_attributes(ds).join(behaviour, on="account_id").join(graph, on="account_id")

@@ -119,7 +119,7 @@ def run(data: Path) -> dict[str, Any]:
 
     config = GraphConfig()
     ds = load_dataset(data)
-    rings = find_rings(ds, build_graphs(ds, config), config)
+    rings = find_rings(ds, build_graphs(ds, config), config, labels=ds.labels)
     return evaluate_rings(rings.membership, read_truth(Path(data) / "truth.parquet"))
 
 

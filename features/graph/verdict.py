@@ -75,13 +75,13 @@ def component_folds(components: np.ndarray, folds: int, seed: int = 7) -> np.nda
     return np.array([fold_of[c] for c in components.tolist()], dtype=np.int64)
 
 
-def scorer():
+def scorer(c: float):
     """The ring scorer: median imputation (with missing flags), standardisation, logistic
-    regression (deterministic lbfgs)."""
+    regression with L2 strength 1 / `c` (deterministic lbfgs)."""
     return make_pipeline(
         SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
         StandardScaler(),
-        LogisticRegression(C=1.0, max_iter=2000),
+        LogisticRegression(C=c, max_iter=2000),
     )
 
 
@@ -120,15 +120,16 @@ def learned_scores(
         if held.any():
             rest = ~held
             x_held = np.where(labelled[held, None], x_train[held], x_score[held])
-            out[held] = fit(x_train[rest], y[rest], weight[rest]).predict_proba(x_held)[:, 1]
+            model = fit(x_train[rest], y[rest], weight[rest], config.ring_scorer_c)
+            out[held] = model.predict_proba(x_held)[:, 1]
     return out, fold
 
 
-def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
+def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float):
     """The ring scorer fitted on weighted rows (a constant model when one class is missing)."""
     if np.unique(y[weight > 0]).size < 2:
         return ConstantScorer(float(np.average(y, weights=weight)) if weight.sum() else 0.5)
-    return scorer().fit(x, y, logisticregression__sample_weight=weight)
+    return scorer(c).fit(x, y, logisticregression__sample_weight=weight)
 
 
 class ConstantScorer:
