@@ -65,7 +65,8 @@ class GraphConfig:
         "lockstep",
         "mutual",
     )
-    ring_link_scales: tuple[tuple[str, float], ...] = (("ip", 0.5), ("mutual", 0.5))  # others 1
+    ring_ip_scale: float = 0.5  # an IP's exclusivity weight counts this much (others: 1)
+    ring_mutual_scale: float = 0.5  # and a mutual relation's
     ring_pair_min_weight: float = 0.25
     # co-timed novelty (account takeover crews): identifiers an account picks up after this
     # much history of its own in the data, this long after registration, that the base had

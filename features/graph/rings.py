@@ -89,7 +89,7 @@ class Rings:
 def components(graphs: Graphs, config: GraphConfig) -> np.ndarray:
     """Component label of every account in the candidate graph (numbered by smallest node)."""
     parts = graphs.ring_links(config.ring_link_kinds)
-    scale = dict(config.ring_link_scales)
+    scale = {"ip": config.ring_ip_scale, "mutual": config.ring_mutual_scale}
     scales = [scale.get(kind, 1.0) for kind in config.ring_link_kinds]
     candidate = candidate_graph(parts, graphs.n, config.ring_pair_min_weight, scales)
     return kernels.connected_components(candidate.indptr, candidate.indices)
