@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from common.errors import UserError
+from detection.settings import CHAMPION_URI, WORKSPACE
 
 app = typer.Typer(
     name="ringwatch",
@@ -79,7 +80,21 @@ SettingsFile = Annotated[
         help="TOML file of settings ([features.*], [train.*], [score]); unknown keys are errors.",
     ),
 ]
-DEMO = Path("ringwatch-demo")
+DEMO = WORKSPACE
+__all__ = [
+    "CHAMPION_URI",
+    "DEMO",
+    "AsOf",
+    "Data",
+    "JsonOutput",
+    "SettingsFile",
+    "Workspace",
+    "app",
+    "bench_app",
+    "command",
+    "runs_app",
+    "settings_from",
+]
 
 
 def settings_from(path: Path | None, train_params: Path | None = None):  # -> Settings

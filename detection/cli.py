@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from detection.arguments import (
+    CHAMPION_URI,
     DEMO,
     AsOf,
     Data,
@@ -260,7 +261,7 @@ def score(
     as_of: AsOf = None,
     model: Annotated[
         str, typer.Option(help="models:/ringwatch@ALIAS, models:/ringwatch/N or a model folder.")
-    ] = "models:/ringwatch@champion",
+    ] = CHAMPION_URI,
     capacity: Annotated[
         int | None, typer.Option(help="List the top K accounts, rings kept whole (default 500).")
     ] = None,

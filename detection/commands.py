@@ -25,13 +25,11 @@ import polars as pl
 from common.atomic import write_parquet
 from common.errors import UserError
 from common.progress import Say, silent
-from detection.settings import Settings, with_feature_settings
+from detection.settings import CHAMPION_URI, WORKSPACE, Settings, with_feature_settings
 from features.io.contract import Dataset
 from features.io.load import load_dataset
 from features.pipeline import FeatureTable, feature_table
 
-WORKSPACE = Path("ringwatch-demo")  # the embedded default: MLflow store, cache, lists
-CHAMPION_URI = "models:/ringwatch@champion"
 FEATURE_CACHE = "feature-cache"
 TRUTH_FILE = "truth.parquet"  # written by the simulator beside the tables; evaluation only
 DEMO_EXPERIMENT = "ringwatch-demo"

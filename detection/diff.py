@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from detection.config import ACTIONS
+from detection.manifest import MANIFEST
 
 SEVERITY = {action: len(ACTIONS) - i for i, action in enumerate(ACTIONS)}  # close = 3
 CHANGES = ("new", "escalated", "dropped")
@@ -34,7 +35,7 @@ def run_date(folder: Path) -> date | None:
         day = date.fromisoformat(folder.name)
     except ValueError:
         return None
-    finished = (folder / "manifest.json").is_file() and (folder / "candidates.parquet").is_file()
+    finished = (folder / MANIFEST).is_file() and (folder / "candidates.parquet").is_file()
     return day if folder.is_dir() and finished else None
 
 

@@ -28,6 +28,8 @@ from features.config import FeatureConfig
 from training.config import TrainConfig, check_train_config
 
 MODEL_KEY = "features"  # where a model's info holds the feature settings it was trained with
+WORKSPACE = Path("ringwatch-demo")  # the embedded default: MLflow store, feature cache, lists
+CHAMPION_URI = "models:/ringwatch@champion"  # what `score` (and the demo) score with
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from detection.manifest import MANIFEST
 from experiments.measure import PeakRss
 
 
@@ -145,7 +146,7 @@ def main() -> None:
                     frame, model, as_of, out, config, membership=membership, overwrite=True
                 )
             )
-        timings = json.loads((result.folder / "manifest.json").read_text())["timings"]
+        timings = json.loads((result.folder / MANIFEST).read_text())["timings"]
     print(
         f"score_base end to end: {seconds:.1f} s, peak +{memory.extra_mb:,.0f} MiB; "
         f"steps: {timings}"
