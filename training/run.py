@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from common.errors import UserError
+from common.errors import UserError, environment_problem
 from common.progress import Say, silent
 from features.config import FeatureConfig
 from features.io.contract import Dataset
@@ -181,6 +181,68 @@ def unregister(version: int) -> None:
         client_for(mlflow.get_tracking_uri()).delete_model_version(MODEL_NAME, str(version))
 
 
+def abandon(run_id: str, version: int | None, status: str) -> None:
+    """Take back a run that did not finish: unregister its version, end it as `status`."""
+    import contextlib
+
+    import mlflow
+
+    from training.tracking import client_for
+
+    if version is not None:
+        unregister(version)
+    with contextlib.suppress(Exception):  # best effort: the store itself may be what failed
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == run_id:
+            mlflow.end_run(status)
+        else:
+            client_for(mlflow.get_tracking_uri()).set_terminated(run_id, status)
+
+
+def logged_run(
+    fit: FitResult,
+    config: TrainConfig,
+    metrics: dict[str, float],
+    fingerprint: dict[str, str],
+    tags: dict[str, str],
+    experiment_id: str,
+    run_name: str | None,
+    register: bool,
+) -> tuple[str, int | None]:
+    """Log one fit as an MLflow run and register it: all or nothing. A failure or an
+    interrupt (Ctrl-C, SIGTERM; even one a library swallowed) ends the run FAILED or KILLED
+    and leaves no registered version."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from training.interrupts import watch_interrupts
+    from training.registry import register as register_version
+
+    with watch_interrupts() as interrupts:
+        with interrupts.deferred():
+            run_id = mlflow.start_run(experiment_id=experiment_id, run_name=run_name).info.run_id
+        version = None
+        try:
+            log_run(fit, config, metrics, fingerprint, tags)
+            interrupts.check()
+            with interrupts.deferred():
+                if register:  # last: a run that failed to log anything is never registered
+                    version = register_version(run_id)
+                    mlflow.set_tag("ringwatch.registered_version", str(version))
+                mlflow.end_run("FINISHED")
+            interrupts.check()
+        except BaseException as error:
+            with interrupts.deferred():
+                stopped = isinstance(error, KeyboardInterrupt)
+                abandon(run_id, version, "KILLED" if stopped else "FAILED")
+            if isinstance(error, MlflowException):
+                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                problem = environment_problem(error) or first[:300]
+                raise UserError(f"MLflow run failed, nothing registered: {problem}") from None
+            raise
+    return run_id, version
+
+
 def _load_truth(truth: Path | pl.DataFrame | None) -> pl.DataFrame | None:
     """truth.parquet of a simulated world (None on real data)."""
     if truth is None or isinstance(truth, pl.DataFrame):
@@ -207,10 +269,6 @@ def train_run(
     features: FeatureConfig | None = None,
 ) -> TrainResult:
     """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from training.registry import register as register_version
     from training.tracking import get_or_create_experiment, use_workspace
 
     use_workspace(workspace)  # fails fast, one line, when the store is unreachable
@@ -248,25 +306,13 @@ def train_run(
     fingerprint = data_fingerprint(dataset, fingerprint)
     stage_tag = ",".join(sorted(stages)) if stages else "all"
     say("logging the run to MLflow")
-    version = None
-    try:
-        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-            log_run(
-                fit, config, metrics, fingerprint, {"ringwatch.stages": stage_tag, **(tags or {})}
-            )
-            if register:  # last: a run that failed to log anything is never registered
-                version = register_version(run.info.run_id)
-                mlflow.set_tag("ringwatch.registered_version", str(version))
-    except BaseException as error:
-        if version is not None:  # registered, but the run did not finish: take it back
-            unregister(version)
-        if isinstance(error, MlflowException):
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise UserError(f"MLflow run failed, nothing registered: {first[:300]}") from None
-        raise
+    tags = {"ringwatch.stages": stage_tag, **(tags or {})}
+    run_id, version = logged_run(
+        fit, config, metrics, fingerprint, tags, experiment_id, run_name, register
+    )
     if version is not None:
         fit.model.name, fit.model.version = "ringwatch", str(version)
-    return TrainResult(run.info.run_id, experiment_id, metrics, fit, version, stage_tag)
+    return TrainResult(run_id, experiment_id, metrics, fit, version, stage_tag)
 
 
 def run_ablation(
