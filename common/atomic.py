@@ -30,6 +30,18 @@ def atomic_file(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def check_output_file(path: Path, overwrite: bool) -> None:
+    """Fail before the work when `path` cannot take a file output: a folder, or an existing
+    file without `overwrite`."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(
+            f"{path}: is a folder; --out takes a file path (e.g. {path / 'out.parquet'})"
+        )
+    if path.exists() and not overwrite:
+        raise UserError(f"{path}: already exists (use --overwrite to replace it)")
+
+
 def write_parquet(frame: pl.DataFrame, path: Path) -> Path:
     """Write a Parquet file atomically."""
     with atomic_file(path) as tmp:

@@ -4,15 +4,16 @@ line and an exit code, the option types several commands take, and the settings 
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from common.errors import UserError
+from common.errors import ExitCode, UserError, environment_problem, full_disk
 from detection.settings import CHAMPION_URI, WORKSPACE
 
 app = typer.Typer(
@@ -30,17 +31,43 @@ bench_app = typer.Typer(
 )
 
 
+INTERRUPTED = int(ExitCode.INTERRUPTED)  # 128 + SIGINT, as shells report it
+
+
+def json_line(message: str, code: int, as_json: bool) -> None:
+    """With --json, the failure as one JSON line on stdout (a scheduler parses stdout)."""
+    if as_json:
+        print(json.dumps({"status": "error", "exit_code": code, "error": message}), flush=True)
+
+
+def fail(message: str, code: int, as_json: bool) -> NoReturn:
+    """Report a failure as one `error:` line on stderr (and a JSON line) and exit with `code`."""
+    json_line(message, code, as_json)
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code) from None
+
+
 def command(*args: Any, group: typer.Typer = app, **kwargs: Any) -> Callable:
-    """Register a command whose user mistakes print one line and exit 2, without a traceback."""
+    """Register a command whose failures print one `error:` line (and a JSON line with --json)
+    and exit with a scheduler-readable code: user and environment errors 2, Ctrl-C 130; a bug
+    keeps its traceback (exit 1)."""
 
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapper(*a: Any, **kw: Any) -> Any:
+            as_json = bool(kw.get("as_json", False))
             try:
                 return func(*a, **kw)
             except UserError as error:
-                print(f"error: {error}", file=sys.stderr)
-                raise typer.Exit(error.exit_code) from None
+                fail(str(error), int(error.exit_code), as_json)
+            except KeyboardInterrupt:
+                fail("interrupted: nothing was published or registered", INTERRUPTED, as_json)
+            except Exception as error:
+                problem = environment_problem(error) or full_disk(kw.values())
+                if problem is None:  # a bug: say so in JSON too, keep the traceback
+                    json_line(str(error) or type(error).__name__, 1, as_json)
+                    raise
+                fail(problem, 2, as_json)
 
         return group.command(*args, **kwargs)(wrapper)
 

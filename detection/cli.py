@@ -98,11 +98,14 @@ def features(
     as_of: AsOf = None,
     workspace: Workspace = DEMO,
     settings: SettingsFile = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
     """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
+    from common.atomic import check_output_file
     from detection import commands
     from detection.console import print_features, progress
 
+    check_output_file(out, overwrite)  # before the work
     request = commands.FeaturesRequest(
         data=data, as_of=as_of, workspace=workspace, settings=settings_from(settings), out=out
     )
@@ -125,8 +128,10 @@ def rings(
             "(the old hand-written verdict, for comparison)."
         ),
     ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
     """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
+    from common.atomic import check_output_file
     from common.errors import UserError
     from detection import commands
     from detection.console import print_rings, progress
@@ -135,6 +140,7 @@ def rings(
 
     if verdict is not None and verdict not in VERDICTS:
         raise UserError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    check_output_file(out, overwrite)
     checked = read_truth(truth) if truth is not None else None  # fail fast, before the work
     request = commands.RingsRequest(
         data=data, as_of=as_of, settings=settings_from(settings), out=out, verdict=verdict
@@ -285,7 +291,8 @@ def score(
 ) -> None:
     """Score every account; write the ranked, explained, ring-grouped close-candidate list.
 
-    Exit codes: 0 written, 1 failure, 2 user error, 3 locked by another run, 4 list exists.
+    Exit codes: 0 written, 1 failure, 2 user error, 3 locked by another run, 4 list exists,
+    130 interrupted.
     """
     import json
     from dataclasses import replace
@@ -293,16 +300,15 @@ def score(
     from detection import commands
     from detection.console import print_score, progress
 
-    with commands.json_errors(as_json):
-        chosen = settings_from(settings)
-        given = dict(close_threshold=close_at, review_threshold=review_at, watch_threshold=watch_at)
-        config = replace(chosen.score, **{k: v for k, v in given.items() if v is not None})
-        chosen = chosen.but(score=config.with_cut(capacity, min_precision))
-        request = commands.ScoreRequest(
-            data=data, as_of=as_of, workspace=workspace, settings=chosen,
-            out=out, model=model, overwrite=overwrite,
-        )  # fmt: skip
-        summary = commands.score(request, progress())
+    chosen = settings_from(settings)
+    given = dict(close_threshold=close_at, review_threshold=review_at, watch_threshold=watch_at)
+    config = replace(chosen.score, **{k: v for k, v in given.items() if v is not None})
+    chosen = chosen.but(score=config.with_cut(capacity, min_precision))
+    request = commands.ScoreRequest(
+        data=data, as_of=as_of, workspace=workspace, settings=chosen,
+        out=out, model=model, overwrite=overwrite,
+    )  # fmt: skip
+    summary = commands.score(request, progress())
     print(json.dumps(summary)) if as_json else print_score(summary)
 
 
@@ -318,8 +324,7 @@ def feedback(
     from detection import commands
     from detection.console import print_feedback
 
-    with commands.json_errors(as_json):
-        summary = commands.feedback(decisions, data)
+    summary = commands.feedback(decisions, data)
     print(json.dumps(summary)) if as_json else print_feedback(summary)
 
 

@@ -5,16 +5,16 @@ The product steps the commands are made of (`build_features`, `fit`, `label_feat
 public too: benchmarks call them, so they measure what the product does. Every request carries
 a `Settings` (detection.settings) and an `engine` (None: one process; the scale-out engine
 plugs in there). Progress goes through `say` (common.progress.Say); nothing here prints.
+Failures are raised; `detection.arguments.command` reports them (one `error:` line, a JSON
+line with --json, the exit code of common.errors.ExitCode).
 `simulate`, `import` and `bench` live in experiments/ and are wired by the CLI alone (only
 the CLI imports experiments); the demo gets its world-maker from the CLI the same way.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -260,6 +260,7 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
         "accounts": ds.accounts.height,
         "labels": ds.labels.height,
         "warnings": list(ds.warnings),
+        "as_of_source": ds.as_of_source,
     }
     with bar("scoring", frame.height) as progress:
         result = score_base(
@@ -267,7 +268,8 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
             rings=table.rings.rings, events=ds.events, edges=ds.edges, inputs=inputs,
             overwrite=request.overwrite, say=say, prior_timings=spent, advance=progress.advance,
         )  # fmt: skip
-    return {**result.summary, "seconds": round(time.perf_counter() - start, 3)}
+    seconds = round(time.perf_counter() - start, 3)
+    return {**result.summary, "as_of_source": ds.as_of_source, "seconds": seconds}
 
 
 def feedback(decisions: Path, data: Path) -> dict[str, Any]:
@@ -275,18 +277,6 @@ def feedback(decisions: Path, data: Path) -> dict[str, Any]:
     from detection.feedback import merge_feedback
 
     return merge_feedback(decisions, data).to_dict()
-
-
-@contextmanager
-def json_errors(as_json: bool) -> Iterator[None]:
-    """With --json, report a user error as one JSON line on stdout too, then re-raise it."""
-    try:
-        yield
-    except UserError as error:
-        if as_json:
-            code = int(error.exit_code)
-            print(json.dumps({"status": "error", "exit_code": code, "error": str(error)}))
-        raise
 
 
 # --- demo --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -93,6 +94,8 @@ def configure(verbose: bool = False) -> None:
     else:
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     logging.getLogger("mlflow").setLevel(os.environ["MLFLOW_LOGGING_LEVEL"].upper())
+    if not verbose:  # store errors are reported as one `error:` line, not MLflow's traceback
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
 
 
 def kernels_warm() -> bool:
@@ -118,7 +121,11 @@ def print_summary(summary: dict[str, Any]) -> None:
     console = out()
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}")
-    console.print(f"[bold green]valid:[/] {summary['source']} (as of {summary['as_of']})")
+    console.print(
+        f"[bold green]valid:[/] {summary['source']} (as of {summary['as_of']}: "
+        f"{summary.get('as_of_source', 'given')})",
+        soft_wrap=True,
+    )
     rows = table()
     rows.add_column("table")
     rows.add_column("rows", justify="right")
@@ -298,7 +305,9 @@ def print_promotion(comparison: Any) -> None:
 
 
 def print_score(summary: dict) -> None:
-    """`score`: the result of a scoring run in a few human lines."""
+    """`score`: the result of a scoring run in a few human lines (warnings on stderr)."""
+    for warning in summary.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     p = summary.get("expected_precision")
     precision = "—" if p is None else f"{100 * p:.1f} %"
     print(
@@ -311,6 +320,7 @@ def print_score(summary: dict) -> None:
         f"{summary['dropped']:,} dropped"
     )
     print(f"written to {summary['out']} (open report.html)")
+    print(f"as of {summary['as_of']} ({summary.get('as_of_source', 'given')})")
 
 
 def print_feedback(summary: dict) -> None:

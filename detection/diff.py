@@ -47,6 +47,41 @@ def previous_run(root: Path, day: date) -> Path | None:
     return max(dated)[1] if dated else None
 
 
+PREVIOUS_COLUMNS = ("account_id", "action", "score", "rank", "ring_id")
+
+
+def read_list(folder: Path) -> pl.DataFrame:
+    """The columns of a finished list that a diff needs; ValueError naming what is wrong."""
+    try:
+        frame = pl.read_parquet(folder / "candidates.parquet")
+    except (OSError, pl.exceptions.PolarsError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"cannot be read ({first})") from None
+    missing = [c for c in PREVIOUS_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"lacks column(s) {', '.join(missing)}")
+    return frame
+
+
+def read_previous(root: Path, day: date) -> tuple[Path | None, pl.DataFrame | None, list[str]]:
+    """The latest readable list in `root` dated before `day`, its candidates and a warning
+    for every damaged later one skipped (a damaged list never blocks the next week)."""
+    if not root.is_dir():
+        return None, None, []
+    dated = sorted(
+        ((d, p) for p in root.iterdir() if (d := run_date(p)) is not None and d < day),
+        reverse=True,
+    )
+    warnings = []
+    for _, folder in dated:
+        try:
+            return folder, read_list(folder), warnings
+        except ValueError as error:
+            file = folder / "candidates.parquet"
+            warnings.append(f"previous list {file} {error}; skipped, compared with an older one")
+    return None, None, warnings
+
+
 def diff_lists(previous: pl.DataFrame | None, current: pl.DataFrame) -> pl.DataFrame:
     """One row per new, escalated (more severe action) or dropped account, by change then rank."""
     if previous is None:

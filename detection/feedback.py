@@ -10,16 +10,24 @@ DECISIONS.csv columns: account_id, decision (closed / cleared / escalated), deci
   order), so a later decision supersedes an earlier one.
 - escalated -> no label (the account is still under review); recorded in the log only.
 - Every decision (escalations included) is appended to `review_decisions.parquet` in the data
-  folder, which also makes a merge idempotent: decisions already logged are skipped.
+  folder. Each decision has a `decision_id` (a digest of account, decision, time, reviewer)
+  stored in both the log and its label row, so a merge is idempotent: decisions already in the
+  log are skipped, and a label row already written (a run killed between the two writes) is
+  not written twice.
+- Refused: decisions dated more than `tolerance` after the data's latest time (events, edges,
+  account creations, labels; a decision in 2099 would outrank every real one forever), and
+  two different decisions for one account at the same instant (naming both rows).
 - labels.parquet / labels.csv are rewritten atomically in their own format; a labels/ folder
   of parts gets one new part file. A lock file stops two merges at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -28,15 +36,18 @@ from common.atomic import atomic_file
 from common.errors import ContractError, UserError
 from detection.output import locked
 from features.io.contract import TS, Column
-from features.io.parse import parse_column
-from features.io.tables import find_table, read_table
+from features.io.parse import converted, parse_column
+from features.io.sanity import TimeWindow
+from features.io.tables import check_csv, find_table, read_table, scan_table
 
 DECISIONS = {"closed": 1, "cleared": 0, "escalated": None}
 REQUIRED = ("account_id", "decision", "decided_at")
 OPTIONAL = ("reviewer", "note", "reason")
 LOG = "review_decisions.parquet"
 KEY = ("account_id", "decision", "decided_at", "reviewer")
+TOLERANCE = timedelta(days=60)  # how far after the data's latest time a decision may be dated
 LOG_SCHEMA = {
+    "decision_id": pl.String,
     "account_id": pl.String,
     "decision": pl.String,
     "decided_at": TS,
@@ -99,6 +110,7 @@ def read_decisions(path: Path, known: pl.Series) -> pl.DataFrame:
     file = str(path)
     if not path.is_file():
         raise UserError(f"{file}: no such decisions file")
+    check_csv(path)
     try:
         frame = pl.read_csv(path, infer_schema=False, null_values=[""])
     except Exception as error:  # polars raises many kinds on unreadable files
@@ -128,17 +140,31 @@ def read_decisions(path: Path, known: pl.Series) -> pl.DataFrame:
             f"{where}: decision {row['decision']!r} is not one of {', '.join(DECISIONS)}"
         )
     times = parse_times(frame["decided_at"], file)
-    return frame.with_columns(times).select(*REQUIRED, *OPTIONAL)
+    return frame.with_columns(times).with_row_index("row").select("row", *REQUIRED, *OPTIONAL)
+
+
+def decision_ids(frame: pl.DataFrame) -> pl.Series:
+    """A stable id per decision: sha256 of account, decision, time and reviewer (16 hex)."""
+    keys = frame.select(
+        pl.concat_str(
+            [pl.col(c).cast(pl.String).fill_null("") for c in KEY], separator="\x1f"
+        ).alias("key")
+    )["key"]
+    digests = [hashlib.sha256(k.encode()).hexdigest()[:16] for k in keys.to_list()]
+    return pl.Series("decision_id", digests, dtype=pl.String)
 
 
 def new_log_rows(decisions: pl.DataFrame, log: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Decisions not merged before (by account, decision, time, reviewer), as log rows."""
+    """Decisions not logged before (by decision id), as log rows."""
     rows = decisions.with_columns(
+        decision_ids(decisions),
         source_file=pl.lit(source),
         merged_at=pl.lit(datetime.now(UTC), dtype=TS),
     ).select([pl.col(c).cast(t) for c, t in LOG_SCHEMA.items()])
-    rows = rows.unique(list(KEY), keep="first", maintain_order=True)
-    return rows.join(log.select(KEY), on=list(KEY), how="anti", nulls_equal=True)
+    rows = rows.unique("decision_id", keep="first", maintain_order=True)
+    if "decision_id" not in log.columns:  # a log written before decision ids
+        log = log.with_columns(decision_ids(log))
+    return rows.join(log.select("decision_id"), on="decision_id", how="anti")
 
 
 def label_rows(rows: pl.DataFrame) -> pl.DataFrame:
@@ -152,7 +178,19 @@ def label_rows(rows: pl.DataFrame) -> pl.DataFrame:
         "decision",
         "reviewer",
         "note",
+        "decision_id",
     )
+
+
+def written_ids(folder: Path) -> pl.Series:
+    """Decision ids already in the labels table (rows of a merge killed before its log)."""
+    path = find_table(folder, "labels")
+    if path is None or not path.exists():
+        return pl.Series("decision_id", [], dtype=pl.String)
+    frame = read_table(path)
+    if "decision_id" not in frame.columns:
+        return pl.Series("decision_id", [], dtype=pl.String)
+    return frame["decision_id"].cast(pl.String).drop_nulls()
 
 
 def append_labels(folder: Path, new: pl.DataFrame) -> Path:
@@ -176,6 +214,76 @@ def append_labels(folder: Path, new: pl.DataFrame) -> Path:
     return path
 
 
+TIME_COLUMNS = {"events": "ts", "edges": "ts", "accounts": "created_at", "labels": "labelled_at"}
+
+
+def latest_time(folder: Path) -> datetime | None:
+    """The latest time any input table of `folder` records (one streaming pass a table)."""
+    found = []
+    for table, column in TIME_COLUMNS.items():
+        path = find_table(folder, table)
+        if path is None:
+            continue
+        scan = scan_table(path)
+        stored = scan.collect_schema().get(column)
+        if stored is None:
+            continue
+        with contextlib.suppress(TypeError, pl.exceptions.PolarsError):  # validate says why
+            found.append(scan.select(converted(column, stored, TS).max()).collect().item())
+    known = [t for t in found if t is not None]
+    return max(known) if known else None
+
+
+def check_dates(decisions: pl.DataFrame, latest: datetime | None, file: str) -> None:
+    """Refuse decisions dated after the data's latest time plus TOLERANCE, or after the input
+    contract's plausible window (the labels table must stay loadable)."""
+    window = TimeWindow.from_env()
+    floor, ceiling = window.bounds()
+    early = decisions.filter(pl.col("decided_at") < pl.lit(floor, dtype=TS))
+    if early.height:
+        row = early.row(0, named=True)
+        raise UserError(
+            f"{file}: {row_name(row['row'], row['account_id'])}: decided_at "
+            f"{row['decided_at']:%Y-%m-%d} is before {floor:%Y-%m-%d} ({window.describe()})"
+        )
+    limit = min(latest + TOLERANCE, ceiling) if latest else ceiling
+    late = decisions.filter(pl.col("decided_at") > pl.lit(limit, dtype=TS))
+    if late.height:
+        row = late.row(0, named=True)
+        raise UserError(
+            f"{file}: {row_name(row['row'], row['account_id'])}: decided_at "
+            f"{row['decided_at']:%Y-%m-%d %H:%M} is after {limit:%Y-%m-%d %H:%M} (the data's "
+            f"latest time plus {TOLERANCE.days} days, at most now + {window.ahead}); "
+            f"{late.height} such decision(s) refused"
+        )
+
+
+def check_conflicts(decisions: pl.DataFrame, log: pl.DataFrame, file: str) -> None:
+    """Two different decisions for one account at one instant: an error naming both rows."""
+    seen = decisions.select("row", "account_id", "decided_at", "decision")
+    pairs = seen.join(seen, on=["account_id", "decided_at"], suffix="_other").filter(
+        (pl.col("decision") != pl.col("decision_other")) & (pl.col("row") < pl.col("row_other"))
+    )
+    if pairs.height:
+        p = pairs.sort("row", "row_other").row(0, named=True)
+        raise UserError(
+            f"{file}: {row_name(p['row'], p['account_id'])} ({p['decision']}) and row "
+            f"{p['row_other'] + 2} ({p['decision_other']}) decide the same account at the same "
+            f"time {p['decided_at']:%Y-%m-%d %H:%M:%S}; keep one"
+        )
+    logged = log.select("account_id", "decided_at", "decision", "source_file")
+    clash = seen.join(logged, on=["account_id", "decided_at"], suffix="_logged").filter(
+        pl.col("decision") != pl.col("decision_logged")
+    )
+    if clash.height:
+        c = clash.sort("row").row(0, named=True)
+        raise UserError(
+            f"{file}: {row_name(c['row'], c['account_id'])} ({c['decision']}) conflicts with "
+            f"the {c['decision_logged']!r} decision at the same time already merged from "
+            f"{c['source_file']}; keep one"
+        )
+
+
 def merge_feedback(decisions_file: Path, data: Path) -> FeedbackResult:
     """Merge a reviewers' decisions CSV into the labels of data folder `data` (module doc)."""
     data = Path(data)
@@ -184,11 +292,13 @@ def merge_feedback(decisions_file: Path, data: Path) -> FeedbackResult:
         raise UserError(f"{data}: not a data folder (no accounts table)")
     known = read_table(accounts)["account_id"].cast(pl.String)
     decisions = read_decisions(Path(decisions_file), known)
+    check_dates(decisions, latest_time(data), str(decisions_file))
     log_path = data / LOG
     with locked(data / ".labels.lock"):
         log = pl.read_parquet(log_path) if log_path.exists() else pl.DataFrame(schema=LOG_SCHEMA)
+        check_conflicts(decisions, log, str(decisions_file))
         rows = new_log_rows(decisions, log, Path(decisions_file).name)
-        labels = label_rows(rows)
+        labels = label_rows(rows).filter(~pl.col("decision_id").is_in(written_ids(data).implode()))
         labels_path = find_table(data, "labels") or data / "labels.parquet"
         if labels.height:
             labels_path = append_labels(data, labels)

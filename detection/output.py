@@ -27,9 +27,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import polars as pl
 import psutil
 
-from common.errors import LockHeld, OutputExists
+from common.errors import LockHeld, OutputExists, UserError
 
 #: Test hook: the writer sleeps this many seconds at `checkpoint(...)` named in PAUSE_AT.
 PAUSE_AT = "RINGWATCH_PAUSE_AT"
@@ -37,6 +38,25 @@ PAUSE_SECONDS = "RINGWATCH_PAUSE_SECONDS"
 FRESH_S = 2.0  # an empty lock file younger than this is being written, not stale
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula, prefixed with a quote (OWASP advice)."""
+    pattern = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_PREFIXES) + "]"
+    risky = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(n).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(n))
+        .otherwise(pl.col(n))
+        .alias(n)
+        for n in risky
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """A CSV for people (spreadsheets): formula-like text neutralised."""
+    neutralise_formulas(frame).write_csv(path)
 
 
 def _process_started(pid: int) -> float | None:
@@ -220,6 +240,45 @@ def recover(root: Path, name: str) -> list[str]:
     return notes
 
 
+def _partial_owner(partial: Path) -> int | None:
+    """The pid in a partial folder's name `.NAME.partial-PID-TOKEN` (None if unreadable)."""
+    pid = partial.name.rpartition(".partial-")[2].split("-")[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def sweep(root: Path) -> list[str]:
+    """Remove what killed runs of any name left in `root`: partial folders whose writing
+    process is gone and lock files whose owner is gone (live runs' files are left alone)."""
+    notes = []
+    for partial in sorted(root.glob(".*.partial-*")):
+        pid = _partial_owner(partial)
+        if partial.is_dir() and pid is not None and _process_started(pid) is None:
+            shutil.rmtree(partial, ignore_errors=True)
+            notes.append(f"removed the partial output {partial.name} of an interrupted run")
+    for lock in sorted(root.glob(".*.lock")):
+        record = _read(lock)
+        if record and is_stale(record):
+            _break_stale(lock, record)
+            notes.append(f"removed the stale lock {lock.name} of an interrupted run")
+    return notes
+
+
+def check_root(root: Path) -> None:
+    """A UserError when the output root or a list folder in it cannot hold a list."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{root}: --out must be a folder, but it is a file")
+    if root.is_dir() and not os.access(root, os.W_OK | os.X_OK):
+        raise UserError(f"{root}: output folder is not writable")
+
+
+def check_target(final: Path) -> None:
+    """A UserError when the list's place is taken by something that is not a list folder."""
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        kind = "a symbolic link" if final.is_symlink() else "a file"
+        raise UserError(f"{final}: is {kind}, not a list folder; move it away and rerun")
+
+
 def checkpoint(step: str) -> None:
     """Fault-injection point for tests: sleep at `step` when RINGWATCH_PAUSE_AT names it."""
     if os.environ.get(PAUSE_AT) == step:
@@ -234,10 +293,13 @@ def batch_output(root: Path, name: str, overwrite: bool = False) -> Iterator[Pat
     live run holds the lock. On any error the partial folder is removed and nothing changes.
     """
     root = Path(root)
+    check_root(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / name
+    sweep(root)
     with locked(root / f".{name}.lock"):
         recover(root, name)
+        check_target(final)
         if final.exists() and not overwrite:
             raise OutputExists(
                 f"{final}: a list for this as-of already exists; pass --overwrite to replace it"
@@ -256,6 +318,8 @@ def batch_output(root: Path, name: str, overwrite: bool = False) -> Iterator[Pat
 def check_free(root: Path, name: str, overwrite: bool) -> None:
     """Fail early (before the expensive work) when the output exists or is locked."""
     final, lock = Path(root) / name, Path(root) / f".{name}.lock"
+    check_root(root)
+    check_target(final)
     if final.exists() and not overwrite:
         raise OutputExists(
             f"{final}: a list for this as-of already exists; pass --overwrite to replace it"

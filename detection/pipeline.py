@@ -20,7 +20,7 @@ from common.progress import Say, silent
 from detection import output
 from detection.candidates import Selection, expected_precision_curve, select_candidates
 from detection.config import ACTIONS, ScoreConfig
-from detection.diff import change_counts, diff_lists, previous_run
+from detection.diff import change_counts, diff_lists, read_previous
 from detection.manifest import Timings, build_manifest, write_manifest
 from detection.reasons import REASONS, flatten_reasons, top_reasons
 from detection.report import ReportInputs, drawn_rings, render_report
@@ -162,6 +162,7 @@ class Listed:
     rings: pl.DataFrame
     previous: Path | None
     changes: pl.DataFrame
+    warnings: tuple[str, ...] = ()  # damaged earlier lists skipped
 
     def counts(self) -> dict[str, int]:
         """Accounts scored, listed per action, rings and changes (manifest and summary)."""
@@ -200,19 +201,20 @@ def build_list(
     with timings.step("rings"):
         listed_rings = rings_among(candidates, rings)
     with timings.step("diff"):
-        previous = previous_run(out, as_of.date())
-        before = pl.read_parquet(previous / "candidates.parquet") if previous else None
+        previous, before, skipped = read_previous(out, as_of.date())
+        for note in skipped:
+            say(f"warning: {note}")
         changes = diff_lists(before, candidates)
-    return Listed(ranked, selection, candidates, listed_rings, previous, changes)
+    return Listed(ranked, selection, candidates, listed_rings, previous, changes, tuple(skipped))
 
 
 def write_tables(folder: Path, listed: Listed, config: ScoreConfig) -> None:
     """Step 2: candidates (Parquet and CSV), every score, the listed rings, the changes."""
     listed.candidates.write_parquet(folder / "candidates.parquet")
-    csv_view(listed.candidates, config.n_reasons).write_csv(folder / "candidates.csv")
+    output.write_csv(csv_view(listed.candidates, config.n_reasons), folder / "candidates.csv")
     listed.ranked.write_parquet(folder / "scores.parquet")
     listed.rings.write_parquet(folder / "rings.parquet")
-    listed.changes.write_csv(folder / "changes.csv")
+    output.write_csv(listed.changes, folder / "changes.csv")
 
 
 def write_report(
@@ -311,6 +313,8 @@ def score_base(
         with timings.step("report"):
             say("drawing the report")
             write_report(folder, listed, model, as_of, config, events, edges)
+        inputs = {**(inputs or {})}
+        inputs["warnings"] = [*inputs.get("warnings", []), *listed.warnings]
         write_manifest(folder, manifest_of(folder, listed, model, as_of, config, inputs, timings))
     final = Path(out) / name
     counts = change_counts(listed.changes)
@@ -318,7 +322,7 @@ def score_base(
         final, as_of, model, listed.ranked.height, listed.selection, listed.rings.height,
         counts, timings.total(),
     )  # fmt: skip
-    return ScoreResult(final, summary)
+    return ScoreResult(final, {**summary, "warnings": inputs["warnings"]})
 
 
 def quantiles(scores: np.ndarray) -> dict[str, float]:

@@ -22,7 +22,7 @@ from features.config import FeatureConfig
 from features.graph import Graphs, build_graph_features, build_graphs, find_rings
 from features.graph.rings import Rings
 from features.io.contract import Dataset
-from features.io.fingerprint import cache_key, fingerprint_inputs
+from features.io.fingerprint import cache_key, file_sha256, fingerprint_inputs
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,18 @@ def save_feature_table(table: FeatureTable, folder: Path, meta: dict) -> Path:
         (candidates if candidates is not None else pl.DataFrame()).write_parquet(
             tmp / "candidates.parquet"
         )
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+        files = {f"{n}.parquet": file_sha256(tmp / f"{n}.parquet") for n in CACHE_FILES}
+        (tmp / "meta.json").write_text(json.dumps({**meta, "files": files}, indent=2, default=str))
     return folder
 
 
 def load_feature_table(folder: Path) -> FeatureTable:
     """Read back a table written by save_feature_table (graphs are not stored)."""
-    frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in CACHE_FILES}
     meta = json.loads((folder / "meta.json").read_text())
+    for name, digest in meta.get("files", {}).items():
+        if file_sha256(folder / name) != digest:
+            raise ValueError(f"{name} does not match its sha256")
+    frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in CACHE_FILES}
     rings = Rings(frames["rings"], frames["membership"], frames["components"], frames["candidates"])
     return FeatureTable(frames["features"], rings, None, meta.get("inputs_sha256", ""))
 
@@ -120,8 +124,13 @@ def feature_table(
         return FeatureTable(table.frame, table.rings, table.graphs, inputs)
     folder = Path(cache_root) / cache_key(inputs, ds.as_of, config)
     if (folder / "meta.json").exists():
-        say(f"reusing the feature table in {folder}")
-        return load_feature_table(folder)
+        try:
+            table = load_feature_table(folder)
+            say(f"reusing the feature table in {folder}")
+            return table
+        except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as error:
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            say(f"warning: feature cache entry {folder} is damaged ({first}); rebuilding it")
     table = build_feature_table(ds, config, say)
     table = FeatureTable(table.frame, table.rings, table.graphs, inputs)
     meta = {"inputs_sha256": inputs, "as_of": ds.as_of, "source": ds.source, "config": config}

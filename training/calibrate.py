@@ -14,6 +14,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 TIE_BREAK = 1e-9
+METHODS = ("isotonic", "platt", "identity")
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -53,7 +54,9 @@ class Calibrator:
 
     @classmethod
     def from_dict(cls, data: dict) -> Calibrator:
-        """Inverse of `to_dict`."""
+        """Inverse of `to_dict`; an unknown method is a ValueError (never a silent default)."""
+        if data.get("method") not in METHODS:
+            raise ValueError(f"unknown calibration method {data.get('method')!r}")
         return cls(data["method"], tuple(data["x"]), tuple(data["y"]), data["a"], data["b"])
 
 

@@ -16,7 +16,7 @@ How accounts are used:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from training.calibrate import fit_calibrator
 from training.config import TrainConfig
 from training.heads import fit_heads
 from training.metrics import evaluate
-from training.model import RingwatchModel, encode, fit_codes, is_coded
+from training.model import RingwatchModel, encode, feature_kinds, fit_codes, is_coded
 from training.oof import ShareFn, oof_label_features
 from training.splits import Split, split_labelled
 
@@ -329,7 +329,10 @@ def assemble(
         "refit": config.refit,
         "cuts": {k: str(v) for k, v in split.cuts.items()},
     }
-    model = RingwatchModel(booster, calibrator, d.names, d.codes, heads, d.label_cols, info)
+    model = RingwatchModel(
+        booster, calibrator, d.names, d.codes, heads, d.label_cols, info,
+        feature_dtypes=feature_kinds(d.table, d.names), settings=asdict(config),
+    )  # fmt: skip
     return model, notes
 
 

@@ -9,6 +9,7 @@ training time become missing (NaN), which LightGBM routes like any missing value
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +20,50 @@ import polars as pl
 from common.atomic import atomic_dir
 from common.errors import UserError
 from training.calibrate import Calibrator
+from training.integrity import (
+    META,
+    ModelIntegrityError,
+    check_booster_text,
+    check_versions,
+    read_meta,
+    seal,
+    verified_bytes,
+)
 
-FORMAT = 1
+FORMAT = 2  # 2: checksums, feature dtypes, settings and library versions recorded
 CODED_DTYPES = (pl.String, pl.Categorical, pl.Enum)
+
+
+class _NativeLog:
+    """LightGBM's native log as Python logging (never stdout: stdout holds results and JSON)."""
+
+    log = logging.getLogger("lightgbm")
+
+    def info(self, message: str) -> None:
+        self.log.debug(message.rstrip())
+
+    def warning(self, message: str) -> None:
+        self.log.warning(message.rstrip())
+
+
+lgb.register_logger(_NativeLog())
+
+
+def load_booster(folder: Path, meta: dict, name: str, features: list[str]) -> lgb.Booster:
+    """A booster from a verified file of the model folder (LightGBM never sees anything else)."""
+    text = verified_bytes(folder, meta, name)
+    check_booster_text(text, features, str(folder / name))
+    try:
+        return lgb.Booster(model_str=text.decode("utf-8"))
+    except (lgb.basic.LightGBMError, UnicodeDecodeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise ModelIntegrityError(f"{folder / name}: LightGBM cannot read it: {first}") from None
+
+
+def feature_kinds(frame: pl.DataFrame, names: list[str]) -> dict[str, str]:
+    """'category' or the numeric dtype of each feature column (recorded with the model)."""
+    schema = frame.schema
+    return {n: "category" if is_coded(schema[n]) else str(schema[n]) for n in names}
 
 
 def is_coded(dtype: pl.DataType) -> bool:
@@ -82,6 +124,8 @@ class RingwatchModel:
     heads: dict[str, Head] = field(default_factory=dict)
     label_features: list[str] = field(default_factory=list)  # computed from labels at scoring
     info: dict = field(default_factory=dict)  # split, config summary, metrics (JSON-able)
+    feature_dtypes: dict[str, str] = field(default_factory=dict)  # name -> dtype at training
+    settings: dict = field(default_factory=dict)  # the training settings (JSON-able)
     name: str | None = None
     version: str | None = None
 
@@ -117,7 +161,8 @@ class RingwatchModel:
         return dict(zip(self.feature_names, map(float, gain), strict=True))
 
     def save(self, path: Path) -> Path:
-        """Write the model as plain files into folder `path` (atomically replaced)."""
+        """Write the model as plain files into folder `path` (atomically replaced), sealed with
+        the checksum of every file, the settings and the library versions."""
         with atomic_dir(Path(path), overwrite=True) as tmp:
             self.booster.save_model(str(tmp / "booster.txt"))
             heads = {}
@@ -128,42 +173,50 @@ class RingwatchModel:
             meta = {
                 "format": FORMAT,
                 "feature_names": self.feature_names,
+                "feature_dtypes": self.feature_dtypes,
                 "codes": self.codes,
                 "calibrator": self.calibrator.to_dict(),
                 "heads": heads,
                 "label_features": self.label_features,
                 "info": self.info,
+                "settings": self.settings,
                 "name": self.name,
                 "version": self.version,
             }
-            (tmp / "model.json").write_text(json.dumps(meta, indent=1, default=str))
+            meta = json.loads(json.dumps(meta, default=str))  # what the file will hold
+            (tmp / META).write_text(json.dumps(seal(tmp, meta), indent=1))
         return Path(path)
 
     @classmethod
     def load(cls, path: Path) -> RingwatchModel:
-        """Read a model folder written by `save`."""
+        """Read a model folder written by `save`, verifying every file before parsing it."""
         path = Path(path)
-        try:
-            meta = json.loads((path / "model.json").read_text())
-        except FileNotFoundError:
-            raise UserError(f"{path}: not a ringwatch model folder (no model.json)") from None
+        meta = read_meta(path)
         if meta.get("format") != FORMAT:
             raise UserError(f"{path}: model format {meta.get('format')!r} is not {FORMAT}")
-        heads = {
-            reason: Head(
-                lgb.Booster(model_file=str(path / h["file"])),
-                Calibrator.from_dict(h["calibrator"]),
-            )
-            for reason, h in meta["heads"].items()
-        }
+        check_versions(path, meta)
+        names = list(meta["feature_names"])
+        try:
+            calibrator = Calibrator.from_dict(meta["calibrator"])
+            heads = {
+                reason: Head(
+                    load_booster(path, meta, h["file"], names),
+                    Calibrator.from_dict(h["calibrator"]),
+                )
+                for reason, h in meta["heads"].items()
+            }
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelIntegrityError(f"{path / META}: {error}") from None
         return cls(
-            booster=lgb.Booster(model_file=str(path / "booster.txt")),
-            calibrator=Calibrator.from_dict(meta["calibrator"]),
-            feature_names=list(meta["feature_names"]),
+            booster=load_booster(path, meta, "booster.txt", names),
+            calibrator=calibrator,
+            feature_names=names,
             codes={k: list(v) for k, v in meta["codes"].items()},
             heads=heads,
             label_features=list(meta["label_features"]),
             info=meta["info"],
+            feature_dtypes=dict(meta.get("feature_dtypes", {})),
+            settings=dict(meta.get("settings", {})),
             name=meta["name"],
             version=meta["version"],
         )

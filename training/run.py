@@ -6,20 +6,18 @@ three runs (behaviour only, graph only, both) so the value of each feature famil
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
-from common.errors import UserError
 from common.progress import Say, silent
 from features.config import FeatureConfig
 from features.io.contract import Dataset
-from training.config import TrainConfig, config_params
+from training.config import TrainConfig
 from training.fit import LABEL_STAGE, FitResult, fit_model
+from training.logged import logged_run
 from training.metrics import truth_metrics
 
 ABLATION: dict[str, set[str] | None] = {
@@ -68,119 +66,6 @@ def data_fingerprint(dataset: Dataset, given: dict[str, str] | None = None) -> d
     return {**fingerprint, **given}
 
 
-def feature_docs(fit: FitResult) -> list[dict[str, str]]:
-    """The model's features with the registry's description, unit and stage (the registry of
-    the feature settings saved with the model)."""
-    from features.config import feature_config_of
-    from features.registry import describe
-
-    settings = feature_config_of(fit.model.info.get("features"))
-    docs = []
-    for name in fit.model.feature_names:
-        spec = describe(name, settings)
-        stage = LABEL_STAGE if name in fit.model.label_features else spec.stage
-        docs.append(
-            {"name": name, "stage": stage, "unit": spec.unit, "description": spec.description}
-        )
-    return docs
-
-
-def write_plots(fit: FitResult, folder: Path, sample: int, seed: int) -> None:
-    """Every evaluation picture of the held-out (test) part into `folder`."""
-    from training import plots
-
-    held = fit.heldout
-    y = held["label"].cast(pl.Int64).to_numpy()
-    p = held["score"].to_numpy()
-    plots.pr_curve(y, p, folder / "pr_curve.png")
-    plots.roc(y, p, folder / "roc_curve.png")
-    plots.calibration(y, p, folder / "calibration.png")
-    plots.score_histogram(y, p, folder / "score_histogram.png")
-    plots.importance(fit.model.importance(), folder / "importance_gain.png")
-    rows = held.sample(min(sample, held.height), seed=seed) if held.height else held
-    contrib = fit.model.contributions(rows)
-    values = fit.model.matrix(rows)
-    plots.contribution_summary(
-        contrib, values, fit.model.feature_names, folder / "contributions.png"
-    )
-
-
-def log_booster(fit: FitResult) -> None:
-    """Log the booster with mlflow.lightgbm: numeric signature and a small input example."""
-    import lightgbm
-    import mlflow.lightgbm
-    from mlflow.models import infer_signature
-
-    names = fit.model.feature_names
-    example = fit.model.matrix(fit.heldout.head(5))
-    frame = pl.DataFrame(example, schema=names, orient="row").to_pandas()
-    signature = infer_signature(frame, fit.model.booster.predict(example))
-    mlflow.lightgbm.log_model(
-        fit.model.booster,
-        name="booster",
-        signature=signature,
-        input_example=frame,
-        pip_requirements=[f"lightgbm=={lightgbm.__version__}"],  # no slow inference subprocess
-    )
-
-
-def _finite(metrics: dict[str, float]) -> dict[str, float]:
-    """Metrics MLflow can store (NaN ones, e.g. precision@k of an empty part, are left out)."""
-    return {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
-
-
-def log_run(
-    fit: FitResult,
-    config: TrainConfig,
-    metrics: dict[str, float],
-    fingerprint: dict[str, str],
-    tags: dict[str, str],
-) -> None:
-    """Everything about one fit into the active MLflow run (the registered model folder last)."""
-    import mlflow
-
-    from training.registry import HELDOUT_ARTIFACT, MODEL_ARTIFACT
-
-    mlflow.set_tags({**tags, "ringwatch.split": fit.split.kind})
-    mlflow.log_params({**config_params(config), **fingerprint})
-    mlflow.log_params({f"lgb.{k}": str(v) for k, v in fit.params.items() if k not in ("metric",)})
-    mlflow.log_metrics(_finite(metrics))
-    mlflow.log_dict({"features": feature_docs(fit)}, "features.json")
-    split = {
-        "kind": fit.split.kind,
-        "counts": fit.split.counts(),
-        "cuts": {k: str(v) for k, v in fit.split.cuts.items()},
-        "notes": fit.notes,
-    }
-    mlflow.log_dict(split, "split.json")
-    if fit.search_trials:
-        mlflow.log_dict({"trials": fit.search_trials}, "search.json")
-    with tempfile.TemporaryDirectory(prefix="ringwatch-run-") as tmp:
-        folder = Path(tmp)
-        (folder / "plots").mkdir()
-        write_plots(fit, folder / "plots", config.eval.contrib_sample, config.split.seed)
-        mlflow.log_artifacts(str(folder / "plots"), "plots")
-        held = folder / Path(HELDOUT_ARTIFACT).name
-        fit.heldout.write_parquet(held)
-        mlflow.log_artifact(str(held), str(Path(HELDOUT_ARTIFACT).parent))
-        log_booster(fit)
-        fit.model.save(folder / MODEL_ARTIFACT)
-        mlflow.log_artifacts(str(folder / MODEL_ARTIFACT), MODEL_ARTIFACT)
-
-
-def unregister(version: int) -> None:
-    """Delete a just-registered version again (its aliases go with it), best effort."""
-    import contextlib
-
-    import mlflow
-
-    from training.registry import MODEL_NAME
-    from training.tracking import client_for
-
-    with contextlib.suppress(Exception):
-        client_for(mlflow.get_tracking_uri()).delete_model_version(MODEL_NAME, str(version))
-
-
 def _load_truth(truth: Path | pl.DataFrame | None) -> pl.DataFrame | None:
     """truth.parquet of a simulated world (None on real data)."""
     if truth is None or isinstance(truth, pl.DataFrame):
@@ -207,10 +92,6 @@ def train_run(
     features: FeatureConfig | None = None,
 ) -> TrainResult:
     """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from training.registry import register as register_version
     from training.tracking import get_or_create_experiment, use_workspace
 
     use_workspace(workspace)  # fails fast, one line, when the store is unreachable
@@ -248,25 +129,13 @@ def train_run(
     fingerprint = data_fingerprint(dataset, fingerprint)
     stage_tag = ",".join(sorted(stages)) if stages else "all"
     say("logging the run to MLflow")
-    version = None
-    try:
-        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-            log_run(
-                fit, config, metrics, fingerprint, {"ringwatch.stages": stage_tag, **(tags or {})}
-            )
-            if register:  # last: a run that failed to log anything is never registered
-                version = register_version(run.info.run_id)
-                mlflow.set_tag("ringwatch.registered_version", str(version))
-    except BaseException as error:
-        if version is not None:  # registered, but the run did not finish: take it back
-            unregister(version)
-        if isinstance(error, MlflowException):
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise UserError(f"MLflow run failed, nothing registered: {first[:300]}") from None
-        raise
+    tags = {"ringwatch.stages": stage_tag, **(tags or {})}
+    run_id, version = logged_run(
+        fit, config, metrics, fingerprint, tags, experiment_id, run_name, register
+    )
     if version is not None:
         fit.model.name, fit.model.version = "ringwatch", str(version)
-    return TrainResult(run.info.run_id, experiment_id, metrics, fit, version, stage_tag)
+    return TrainResult(run_id, experiment_id, metrics, fit, version, stage_tag)
 
 
 def run_ablation(

@@ -10,7 +10,10 @@ own: functions take an `MlflowClient` (built by `client_for`) or use MLflow's cu
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import sqlite3
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -48,6 +51,43 @@ def artifact_root(uri: str) -> str | None:
     """Artifact folder for experiments in a SQLite store (beside the database); None = server's."""
     db = sqlite_path(uri)
     return (db.parent / ARTIFACT_DIR).as_uri() if db else None
+
+
+#: Columns of MLflow's SQLite store holding artifact locations (file URIs).
+LOCATION_COLUMNS = (
+    ("experiments", "artifact_location"),
+    ("runs", "artifact_uri"),
+    ("logged_models", "artifact_location"),
+    ("model_versions", "source"),
+    ("model_versions", "storage_location"),
+)
+
+
+def relocate(db: Path) -> list[str]:
+    """Point a moved or copied workspace's artifact locations at its own `mlartifacts/`.
+
+    MLflow stores absolute file URIs: a moved workspace could not load its models and a copied
+    one would write into the original. Any location inside another folder's `mlartifacts/` is
+    rewritten to this store's (best effort: a read-only store is left as it is). Returns the
+    old roots it rewrote.
+    """
+    here = (db.parent / ARTIFACT_DIR).as_uri()
+    pattern = re.compile(r"^(file://.*/" + ARTIFACT_DIR + r")(/|$)")
+    try:
+        with contextlib.closing(sqlite3.connect(db)) as con, con:
+            found = con.execute("SELECT artifact_location FROM experiments").fetchall()
+            olds = {m.group(1) for (loc,) in found if loc and (m := pattern.match(loc))}
+            olds.discard(here)
+            for old in sorted(olds):
+                for table, column in LOCATION_COLUMNS:
+                    con.execute(
+                        f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                        f"WHERE substr({column}, 1, ?) = ?",
+                        (here, len(old) + 1, len(old), old),
+                    )
+    except sqlite3.Error:
+        return []
+    return sorted(olds)
 
 
 def client_for(uri: str) -> MlflowClient:
@@ -105,11 +145,15 @@ def open_store(uri: str) -> None:
     db = sqlite_path(uri)
     if db is not None and not db.parent.is_dir():
         raise UserError(f"MLflow store {uri}: folder {db.parent} does not exist")
+    if db is not None and db.is_dir():
+        raise UserError(f"MLflow store {uri}: {db} is a folder, not a SQLite database file")
     try:
         client_for(uri).search_experiments(max_results=1)
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise UserError(f"cannot open the MLflow store {uri}: {first[:300]}") from None
+    if db is not None:
+        relocate(db)
 
 
 def use_workspace(workspace: Path) -> str:

@@ -140,6 +140,7 @@ class Dataset:
     attributes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     label_history: pl.DataFrame | None = None  # every label row (labels holds the latest)
+    as_of_source: str = "given"  # where the snapshot time came from (--as-of, latest event, ...)
 
     def __post_init__(self) -> None:
         if isinstance(self.events, pl.DataFrame):

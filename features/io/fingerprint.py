@@ -22,14 +22,26 @@ def _files(folder: Path) -> list[Path]:
     return files
 
 
+def _update(digest: hashlib._Hash, path: Path) -> None:
+    """Feed the bytes of `path` to `digest`, a chunk at a time."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of one file's bytes (read in chunks)."""
+    digest = hashlib.sha256()
+    _update(digest, path)
+    return digest.hexdigest()
+
+
 def fingerprint_inputs(folder: Path) -> str:
     """sha256 over the bytes of every input table file (names relative to the folder)."""
     digest = hashlib.sha256()
     for path in _files(Path(folder)):
         digest.update(str(path.relative_to(folder)).encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+        _update(digest, path)
     return digest.hexdigest()
 
 

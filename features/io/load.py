@@ -10,11 +10,12 @@ from pathlib import Path
 import polars as pl
 
 from common.errors import ContractError, UserError
-from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS, TS, Dataset, Table
+from features.io.contract import ACCOUNTS, EDGES, EVENTS, LABELS, TABLES, TS, Dataset, Table
 from features.io.parse import conform
 from features.io.rules import check_rules
+from features.io.sanity import TimeWindow, attribute_checks, check_values, value_checks
 from features.io.scan import ScannedEvents, is_known, scan_events
-from features.io.tables import find_table, read_table
+from features.io.tables import find_table, read_table, skipped_parts
 
 #: Share of rows of a table that may reference unknown accounts before it is an error.
 MAX_UNKNOWN_SHARE = 0.01
@@ -27,19 +28,41 @@ def empty_table(table: Table) -> pl.DataFrame:
     return pl.DataFrame(schema=table.schema)
 
 
-def read_conformed(folder: Path, table: Table) -> pl.DataFrame | None:
-    """One table read, typed and rule-checked; None when an optional table is absent."""
+def read_conformed(
+    folder: Path, table: Table, window: TimeWindow
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """One table read, typed, rule- and value-checked, with its warnings; None when an optional
+    table is absent."""
     path = find_table(folder, table.name)
     if path is None:
         if table.required:
             raise ContractError(str(folder / f"{table.name}.parquet"), "required table is missing")
-        return None
+        return None, []
     frame = read_table(path)
     if frame.height == 0:
         raise ContractError(str(path), "table is empty")
     frame = conform(frame, table, str(path))
     check_rules(frame, table.name, str(path))
-    return frame
+    checks = value_checks(table, frame.columns, window)
+    return check_values(frame, checks, str(path))
+
+
+def hidden_part_warnings(folder: Path) -> list[str]:
+    """A warning for each table folder holding hidden or temporary paths that were not read."""
+    warnings = []
+    for table in TABLES:
+        path = find_table(folder, table.name)
+        if path is None or not path.is_dir():
+            continue
+        skipped = skipped_parts(path)
+        if skipped:
+            names = ", ".join(str(p.relative_to(path)) for p in skipped[:3])
+            more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+            warnings.append(
+                f"{path}: skipped {len(skipped)} hidden or temporary file(s) (a path part "
+                f"starting with _ or .): {names}{more}"
+            )
+    return warnings
 
 
 def split_attributes(
@@ -60,7 +83,9 @@ def split_attributes(
         else:
             dropped.append(name)
     warnings = [f"{file}: column '{n}' is neither numeric nor boolean; ignored" for n in dropped]
-    return accounts.drop(dropped), tuple(kept), warnings
+    floats = [n for n in kept if accounts.schema[n].is_float()]
+    accounts, checked = check_values(accounts.drop(dropped), attribute_checks(floats), file)
+    return accounts, tuple(kept), warnings + checked
 
 
 def unknown_references(
@@ -160,17 +185,50 @@ def events_at(
     return frame
 
 
-def load_dataset(path: Path, as_of: datetime | None = None) -> Dataset:
-    """Read, type, check and snapshot-cut the account base in `path` (events stay a scan)."""
+def snapshot(
+    as_of: datetime | None,
+    scanned: ScannedEvents | None,
+    edges: pl.DataFrame,
+    accounts: pl.DataFrame,
+) -> tuple[datetime, str]:
+    """The snapshot time and where it came from (said with every result: it never moves
+    silently): --as-of, else the latest event, edge or account creation, else today."""
+    if as_of is not None:
+        return normalise_as_of(as_of), "--as-of"
+    found = (
+        (
+            scanned.latest if scanned is not None else None,
+            f"latest event in {getattr(scanned, 'file', '')}",
+        ),
+        (latest(edges, "ts"), "latest edge"),
+        (latest(accounts, "created_at"), "latest account creation"),
+    )
+    for moment, source in found:
+        if moment is not None:
+            return moment, source
+    return first_time(()), "today: the data holds no times"
+
+
+def load_dataset(
+    path: Path, as_of: datetime | None = None, window: TimeWindow | None = None
+) -> Dataset:
+    """Read, type, check and snapshot-cut the account base in `path` (events stay a scan).
+    Times outside `window` (default: TimeWindow.from_env()) are a ContractError."""
     folder = Path(path)
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder holding the input tables")
+    window = window or TimeWindow.from_env()
     accounts_file = str(find_table(folder, "accounts"))
-    conformed = read_conformed(folder, ACCOUNTS)
-    scanned = scan_events(folder, conformed["account_id"])
-    frames = {t.name: read_conformed(folder, t) for t in (EDGES, LABELS)}
-    accounts, attributes, warnings = split_attributes(conformed, accounts_file)
+    conformed, warnings = read_conformed(folder, ACCOUNTS, window)
+    scanned = scan_events(folder, conformed["account_id"], window)
+    frames = {}
+    for table in (EDGES, LABELS):
+        frames[table.name], noted = read_conformed(folder, table, window)
+        warnings += noted
+    accounts, attributes, noted = split_attributes(conformed, accounts_file)
+    warnings = hidden_part_warnings(folder) + warnings + noted
     if scanned is not None:
+        warnings += scanned.warnings
         examples = partial(scanned.unknown_examples, accounts["account_id"])
         warnings += unknown_references(
             scanned.unknown, scanned.rows, scanned.file, "account_id", examples
@@ -185,10 +243,14 @@ def load_dataset(path: Path, as_of: datetime | None = None) -> Dataset:
         frame, dropped = drop_unknown_references(frame, table.name, file, accounts["account_id"])
         warnings += dropped
         tables[table.name] = frame.select(list(table.schema))
-    last_event = scanned.latest if scanned is not None else None
-    found = (last_event, latest(tables["edges"], "ts"), latest(accounts, "created_at"))
-    cut = normalise_as_of(as_of) if as_of else first_time(found)
+    cut, source = snapshot(as_of, scanned, tables["edges"], accounts)
     alive = cut_at(accounts, "created_at", cut).sort("account_id")
+    if alive.height == 0:
+        first = latest(accounts.select(pl.col("created_at").min()), "created_at")
+        raise UserError(
+            f"{folder}: no account exists at the snapshot {cut:%Y-%m-%d %H:%M} UTC ({source}); "
+            f"the first account was created {first:%Y-%m-%d %H:%M} UTC"
+        )
     alive_ids = alive["account_id"].implode()
     return Dataset(
         source=folder,
@@ -202,4 +264,5 @@ def load_dataset(path: Path, as_of: datetime | None = None) -> Dataset:
         label_history=tables["labels"],
         attributes=attributes,
         warnings=tuple(warnings),
+        as_of_source=source,
     )

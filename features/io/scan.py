@@ -20,6 +20,7 @@ from common.errors import ContractError
 from features.io.contract import EVENTS, Table
 from features.io.parse import cannot_read, check_required, converted, problem_of, unparsed
 from features.io.rules import broken_rules, raise_first_failure
+from features.io.sanity import Check, TimeWindow, missing_nan, outcome, value_checks
 from features.io.tables import find_table, scan_table, unreadable
 
 EXAMPLES = 5
@@ -35,6 +36,7 @@ class ScannedEvents:
     rows: int
     unknown: int  # rows whose account_id is not in the accounts table
     latest: datetime | None  # latest event time among rows of known accounts
+    warnings: tuple[str, ...] = ()  # value checks that warn (NaN read as missing)
 
     def unknown_examples(self, known: pl.Series) -> list:
         """The first few account ids not in `known`, in file order."""
@@ -67,10 +69,16 @@ def typed_columns(schema: pl.Schema, table: Table, file: str) -> list[pl.Expr]:
 
 
 def check_pass(
-    scan: pl.LazyFrame, typed: list[pl.Expr], table: Table, known: pl.Series, file: str
+    scan: pl.LazyFrame,
+    typed: list[pl.Expr],
+    table: Table,
+    known: pl.Series,
+    file: str,
+    checks: dict[str, Check],
 ) -> dict:
-    """One streaming pass: rows, unparsed values per column, rows breaking each rule, rows of
-    unknown accounts and the latest event time of known accounts."""
+    """One streaming pass: rows, unparsed values per column, rows breaking each rule, rows
+    failing each value check, rows of unknown accounts and the latest event time of known
+    accounts."""
     schema = scan.collect_schema()
     present = [c for c in table.columns if c.name in schema]
     flags = [unparsed(c.name, schema[c.name], c.dtype).alias(f"unparsed|{c.name}") for c in present]
@@ -80,6 +88,7 @@ def check_pass(
         pl.len().alias("rows"),
         *[pl.col(f"unparsed|{c.name}").sum() for c in present],
         *[rule.sum().alias(name) for name, rule in rules.items()],
+        *[check.offending.sum().alias(name) for name, check in checks.items()],
         (~is_known(known)).sum().alias("unknown"),
         pl.col("ts").filter(is_known(known)).max().alias("latest"),
     )
@@ -115,9 +124,11 @@ def raise_unparsed(scan: pl.LazyFrame, counts: dict, table: Table, file: str) ->
             raise ContractError(file, problem_of(column, count), column.name, examples)
 
 
-def scan_events(folder: Path, known: pl.Series) -> ScannedEvents | None:
-    """The events table of `folder` typed and checked against the contract's column types and
-    row rules (ContractError otherwise); None when the folder has no events table."""
+def scan_events(
+    folder: Path, known: pl.Series, window: TimeWindow | None = None
+) -> ScannedEvents | None:
+    """The events table of `folder` typed and checked against the contract's column types,
+    row rules and value checks (ContractError otherwise); None when it has no events table."""
     path = find_table(folder, EVENTS.name)
     if path is None:
         return None
@@ -127,7 +138,9 @@ def scan_events(folder: Path, known: pl.Series) -> ScannedEvents | None:
         raise ContractError(file, "table is empty")
     check_required(scan.collect_schema().names(), EVENTS, file)
     typed = typed_columns(scan.collect_schema(), EVENTS, file)
-    counts = check_pass(scan, typed, EVENTS, known, file)
+    present = [c.name for c in EVENTS.columns if c.name in scan.collect_schema()]
+    checks = value_checks(EVENTS, present, window or TimeWindow.from_env())
+    counts = check_pass(scan, typed, EVENTS, known, file, checks)
     raise_unparsed(scan, counts, EVENTS, file)
     frame = scan.select(typed)
     rules = broken_rules(EVENTS.name)
@@ -136,4 +149,11 @@ def scan_events(folder: Path, known: pl.Series) -> ScannedEvents | None:
         return first_values(frame.filter(pl.any_horizontal(list(rules.values()))), column)
 
     raise_first_failure({name: counts[name] for name in rules}, EVENTS.name, file, examples)
-    return ScannedEvents(file, frame, counts["rows"], counts["unknown"], counts["latest"])
+
+    def offending(check: Check) -> list:
+        return first_values(frame.filter(check.offending), check.column)
+
+    warnings = outcome(counts, checks, file, offending)
+    frame = missing_nan(frame, checks)
+    rows, unknown, latest = counts["rows"], counts["unknown"], counts["latest"]
+    return ScannedEvents(file, frame, rows, unknown, latest, tuple(warnings))

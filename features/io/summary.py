@@ -43,6 +43,7 @@ def summarise(ds: Dataset) -> dict[str, Any]:
     return {
         "source": str(ds.source),
         "as_of": ds.as_of.isoformat(),
+        "as_of_source": ds.as_of_source,
         "rows": {
             "accounts": ds.accounts.height,
             "events": events["rows"],

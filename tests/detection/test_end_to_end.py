@@ -79,10 +79,11 @@ def test_score_then_feedback(trained, tmp_path: Path) -> None:
 
     decisions = tmp_path / "decisions.csv"
     rows = candidates.head(3)["account_id"].to_list()
+    day = summary["as_of"][:10]  # reviewers decide after the list (not years later)
     decisions.write_text(
         "account_id,decision,decided_at,reviewer,note\n"
-        f"{rows[0]},closed,2030-01-01,ann,\n{rows[1]},cleared,2030-01-01,ann,\n"
-        f"{rows[2]},escalated,2030-01-01,bob,legal\n"
+        f"{rows[0]},closed,{day} 18:00,ann,\n{rows[1]},cleared,{day} 18:00,ann,\n"
+        f"{rows[2]},escalated,{day} 18:00,bob,legal\n"
     )
     fed = ringwatch("feedback", str(decisions), "--data", str(data), "--json")
     assert fed.returncode == 0, fed.stderr

@@ -130,3 +130,38 @@ def test_missing_column_and_missing_files(tmp_path: Path) -> None:
         merge_feedback(tmp_path / "nope.csv", folder)
     with pytest.raises(UserError, match="not a data folder"):
         merge_feedback(path, tmp_path / "nothing")
+
+
+def test_a_decision_dated_far_in_the_future_is_refused(tmp_path: Path) -> None:
+    folder = data_folder(tmp_path)
+    path = decisions(tmp_path, "a1,cleared,2099-01-01,mallory,\na2,closed,2024-02-05,ann,\n")
+    with pytest.raises(UserError, match=r"row 2 \(account_id 'a1'\): decided_at 2099-01-01"):
+        merge_feedback(path, folder)
+    assert not (folder / LOG).exists()
+
+
+def test_conflicting_decisions_at_the_same_instant_name_both_rows(tmp_path: Path) -> None:
+    folder = data_folder(tmp_path)
+    rows = "a2,closed,2024-02-05 10:00,ann,\na3,closed,2024-02-05,ann,\n"
+    rows += "a2,cleared,2024-02-05T10:00Z,bob,\n"
+    with pytest.raises(UserError, match=r"row 2 .*\(closed\) and row 4 \(cleared\)"):
+        merge_feedback(decisions(tmp_path, rows), folder)
+    merge_feedback(decisions(tmp_path, "a2,closed,2024-02-05 10:00,ann,\n"), folder)
+    later = decisions(tmp_path, "a2,cleared,2024-02-05 10:00,bob,\n", "later.csv")
+    with pytest.raises(UserError, match=r"already merged from decisions\.csv"):
+        merge_feedback(later, folder)
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv", "parts"])
+def test_a_merge_killed_between_its_two_writes_does_not_duplicate_labels(
+    tmp_path: Path, form: str
+) -> None:
+    folder = data_folder(tmp_path, form)
+    path = decisions(tmp_path, ROWS)
+    merge_feedback(path, folder)
+    (folder / LOG).unlink()  # as if killed after the labels were written, before the log
+    again = merge_feedback(path, folder)
+    assert again.labels_added == 0 and again.skipped == 0
+    history = load_dataset(folder, AS_OF).label_history
+    assert history.height == 3  # the old label and two decisions, once each
+    assert pl.read_parquet(folder / LOG).height == 3

@@ -14,6 +14,7 @@ from common.errors import ContractError
 from features.io.contract import ACCOUNTS, EVENTS
 from features.io.load import cut_at, drop_unknown_references, load_dataset, read_conformed
 from features.io.rules import RULES, broken_rules
+from features.io.sanity import TimeWindow
 from features.io.tables import find_table
 
 AS_OF = datetime(2024, 2, 3, 12, tzinfo=UTC)
@@ -55,8 +56,8 @@ def write_base(folder: Path, events: pl.DataFrame, form: str) -> Path:
 def eager_events(folder: Path, as_of: datetime) -> tuple[pl.DataFrame, list[str]]:
     """The events as the loader read them before they became a scan: whole, typed, checked,
     unknown accounts dropped, cut at the snapshot, accounts alive at it."""
-    known = read_conformed(folder, ACCOUNTS)
-    events = read_conformed(folder, EVENTS)
+    known, _ = read_conformed(folder, ACCOUNTS, TimeWindow())
+    events, _ = read_conformed(folder, EVENTS, TimeWindow())
     file = str(find_table(folder, "events"))
     events, warnings = drop_unknown_references(events, "events", file, known["account_id"])
     alive = cut_at(known, "created_at", as_of)["account_id"].implode()

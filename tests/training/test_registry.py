@@ -194,3 +194,22 @@ def test_cli_promote(mlflow_workspace: Path, logged_model_run) -> None:
     shown = json.loads(result.stdout)
     assert shown["promoted"] and shown["forced"] and shown["champion"] == 1
     assert registry.aliases() == {CHAMPION: 2}
+
+
+def test_a_moved_workspace_loads_its_models_and_keeps_artifacts_inside(
+    mlflow_workspace: Path, logged_model_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from training.tracking import connect
+
+    run = logged_model_run()
+    moved = tmp_path / "moved"
+    shutil.move(str(mlflow_workspace), moved)  # the original folder is gone
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    model = registry.load_model(f"models:/{MODEL_NAME}@{CHALLENGER}", moved)
+    np.testing.assert_array_equal(model.predict(run.heldout), run.model.predict(run.heldout))
+    client = connect(moved)
+    inside = (moved / "mlartifacts").as_uri()
+    assert client.get_run(run.run_id).info.artifact_uri.startswith(inside)
+    assert client.get_experiment_by_name("tests").artifact_location.startswith(inside)
