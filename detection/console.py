@@ -359,3 +359,20 @@ ringwatch demo finished.
                       mlflow ui --backend-store-uri sqlite:///{store}
 """
     )
+
+
+def print_bench_rings(result: Any, written: Path) -> None:
+    """`ringwatch bench rings`: the per-archetype table, benign accounts in rings, the file."""
+    for title, (header, rows) in (
+        (f"{result.command} ({result.date})", result.table()),
+        ("benign accounts in reported rings (per world)", result.benign_table()),
+    ):
+        shown = table(title=title, box=box.SIMPLE)
+        for name in header:
+            shown.add_column(name)
+        for row in rows:
+            shown.add_row(*row)
+        out().print(shown)
+    low, high = result.load
+    minutes = result.seconds / 60
+    out().print(f"wrote {written} ({minutes:.1f} min, load average {low:.1f} → {high:.1f})")
