@@ -27,6 +27,7 @@ from detection.arguments import (
     runs_app,
     settings_from,
 )
+from experiments.bench_rings_command import bench_rings_command
 
 __all__ = ["app"]
 
@@ -378,25 +379,7 @@ def bench_quality(
     run_quality(split_names(datasets), seeds, data_root, out, store, split_names(methods))
 
 
-@command("rings", group=bench_app)
-def bench_rings(
-    seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "1,2,3",
-    accounts: Annotated[int, typer.Option(help="Accounts per world.")] = 20_000,
-    camouflage: Annotated[str, typer.Option(help="Levels, comma-separated.")] = "light,heavy",
-    archetypes: Annotated[list[str] | None, typer.Option(help="Archetypes to hold out.")] = None,
-    weeks: Annotated[int, typer.Option(help="Weeks of events.")] = 4,
-    out: Annotated[Path, typer.Option(help="Folder for results.md.")] = Path("bench-out/rings"),
-    keep: Annotated[Path | None, typer.Option(help="Keep worlds and runs here.")] = None,
-) -> None:
-    """Leave-one-archetype-out: rings and accounts of each bad archetype never labelled."""
-    from detection.console import bar, print_bench_rings, progress
-    from experiments.bench_rings import RingsBench, run_rings_bench
-    from experiments.rings_report import write_report
-
-    bench = RingsBench.from_options(seeds, accounts, camouflage, archetypes, weeks)
-    with bar("runs", bench.runs) as runs:
-        result = run_rings_bench(bench, keep, progress(), lambda: runs.advance(1))
-    print_bench_rings(result, write_report(result, out))
+command("rings", group=bench_app)(bench_rings_command)  # defined beside the benchmark
 
 
 @command("speed", group=bench_app)
