@@ -116,12 +116,12 @@ def test_failure_while_logging_leaves_no_registered_model(world, mlflow_workspac
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    import training.run
+    import training.logged
 
     def broken(fit):
         raise MlflowException("artifact store is full")
 
-    monkeypatch.setattr(training.run, "log_booster", broken)
+    monkeypatch.setattr(training.logged, "log_booster", broken)
     with pytest.raises(UserError, match="MLflow run failed, nothing registered: artifact store"):
         train_run(
             dataset_of(world),
