@@ -27,7 +27,8 @@ runs_app = typer.Typer(
     help="List, show and compare training runs recorded in MLflow.", no_args_is_help=True
 )
 bench_app = typer.Typer(
-    help="Benchmarks: quality on public datasets, speed of every stage.", no_args_is_help=True
+    help="Benchmarks: quality on public datasets, speed of every stage, scale-out.",
+    no_args_is_help=True,
 )
 
 
@@ -107,18 +108,35 @@ SettingsFile = Annotated[
         help="TOML file of settings ([features.*], [train.*], [score]); unknown keys are errors.",
     ),
 ]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        envvar="RINGWATCH_CLUSTER",
+        show_envvar=True,
+        help="Engine: absent = this process; local or local:N = a Dask LocalCluster of N "
+        "worker processes on loopback; tcp://host:port = an existing Dask scheduler.",
+    ),
+]
+WorkerMemory = Annotated[
+    str | None,
+    typer.Option(help="Memory limit of each LocalCluster worker, e.g. 3GiB (default: RAM / N)."),
+]
 DEMO = WORKSPACE
 __all__ = [
     "CHAMPION_URI",
     "DEMO",
     "AsOf",
+    "Cluster",
     "Data",
     "JsonOutput",
     "SettingsFile",
+    "WorkerMemory",
     "Workspace",
     "app",
     "bench_app",
     "command",
+    "on_engine",
     "runs_app",
     "settings_from",
 ]
@@ -131,3 +149,15 @@ def settings_from(path: Path | None, train_params: Path | None = None):  # -> Se
 
     settings = load_settings(path)
     return settings if train_params is None else settings.but(train=load_train_config(train_params))
+
+
+def on_engine(call, request, cluster: str | None, worker_memory: str | None, say):  # -> Any
+    """call(request with the engine --cluster selects, say); a cluster lives as long as the
+    call, its scratch folder under the request's workspace."""
+    from dataclasses import replace
+
+    from features.cluster import open_engine
+
+    workspace = getattr(request, "workspace", None) or DEMO
+    with open_engine(cluster, workspace, worker_memory, say) as engine:
+        return call(replace(request, engine=engine), say)

@@ -8,6 +8,7 @@ Shared pieces (the apps, the error decorator, option types) are in detection.arg
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,19 +18,23 @@ from detection.arguments import (
     CHAMPION_URI,
     DEMO,
     AsOf,
+    Cluster,
     Data,
     JsonOutput,
     SettingsFile,
+    WorkerMemory,
     Workspace,
     app,
     bench_app,
     command,
+    on_engine,
     runs_app,
     settings_from,
 )
 from experiments.bench_rings_command import bench_rings_command
 
 __all__ = ["app"]
+BENCH, SHARED = Path("bench-out"), Path("../shared/data")
 
 
 @command()
@@ -40,6 +45,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
     camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
     settings: SettingsFile = None,
+    cluster: Cluster = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Run the whole pipeline end to end on a freshly simulated platform."""
     from detection import commands
@@ -53,7 +60,7 @@ def demo(
         describe=f"{accounts:,} accounts over {weeks} weeks (seed {seed})",
         settings=settings_from(settings),
     )
-    print_demo(commands.demo(request, progress()))
+    print_demo(on_engine(commands.demo, request, cluster, worker_memory, progress()))
 
 
 @command()
@@ -100,6 +107,8 @@ def features(
     workspace: Workspace = DEMO,
     settings: SettingsFile = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
+    cluster: Cluster = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Build the feature table (behaviour, graph, rings) of every account at the snapshot."""
     from common.atomic import check_output_file
@@ -110,7 +119,8 @@ def features(
     request = commands.FeaturesRequest(
         data=data, as_of=as_of, workspace=workspace, settings=settings_from(settings), out=out
     )
-    print_features(out, commands.features(request, progress()).frame)
+    table = on_engine(commands.features, request, cluster, worker_memory, progress())
+    print_features(out, table.frame)
 
 
 @command()
@@ -170,6 +180,8 @@ def train(
     ] = False,
     workspace: Workspace = DEMO,
     settings: SettingsFile = None,
+    cluster: Cluster = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
     from detection import commands
@@ -183,56 +195,11 @@ def train(
         data=data, as_of=as_of, workspace=workspace, settings=chosen,
         experiment=experiment, ablation=ablation,
     )  # fmt: skip
-    commands.train(request, progress())
+    on_engine(commands.train, request, cluster, worker_memory, progress())
 
 
 app.add_typer(runs_app, name="runs")
-
-
-@command("list", group=runs_app)
-def runs_list(
-    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
-    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
-    workspace: Workspace = DEMO,
-    as_json: JsonOutput = False,
-) -> None:
-    """List the latest training runs with held-out metrics and registered versions."""
-    from detection import commands
-    from detection.console import print_runs
-    from training.runs import to_json
-
-    frame = commands.runs_list(experiment, limit, workspace)
-    print(to_json(frame)) if as_json else print_runs(frame)
-
-
-@command("show", group=runs_app)
-def runs_show(
-    run: Annotated[str, typer.Argument(help="Run id, unique id prefix or run name.")],
-    workspace: Workspace = DEMO,
-    as_json: JsonOutput = False,
-) -> None:
-    """Show one run: params, metrics, tags, artifact files and model versions."""
-    from detection import commands
-    from detection.console import print_run
-    from training.runs import to_json
-
-    found = commands.runs_show(run, workspace)
-    print(to_json(found)) if as_json else print_run(found)
-
-
-@command("compare", group=runs_app)
-def runs_compare(
-    run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes / names).")],
-    workspace: Workspace = DEMO,
-    as_json: JsonOutput = False,
-) -> None:
-    """Compare runs' metrics side by side."""
-    from detection import commands
-    from detection.console import print_run_comparison
-    from training.runs import to_json
-
-    frame = commands.runs_compare(run_ids, workspace)
-    print(to_json(frame)) if as_json else print_run_comparison(frame)
+import detection.cli_runs  # noqa: E402, F401  (registers the runs commands)
 
 
 @command()
@@ -289,6 +256,8 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
     workspace: Workspace = DEMO,
     settings: SettingsFile = None,
+    cluster: Cluster = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Score every account; write the ranked, explained, ring-grouped close-candidate list.
 
@@ -296,7 +265,6 @@ def score(
     130 interrupted.
     """
     import json
-    from dataclasses import replace
 
     from detection import commands
     from detection.console import print_score, progress
@@ -309,7 +277,7 @@ def score(
         data=data, as_of=as_of, workspace=workspace, settings=chosen,
         out=out, model=model, overwrite=overwrite,
     )  # fmt: skip
-    summary = commands.score(request, progress())
+    summary = on_engine(commands.score, request, cluster, worker_memory, progress())
     print(json.dumps(summary)) if as_json else print_score(summary)
 
 
@@ -357,12 +325,8 @@ def bench_quality(
     seeds: Annotated[
         int, typer.Option(help="Seeds (random splits / time cut-offs) per protocol.")
     ] = 10,
-    data_root: Annotated[Path, typer.Option(help="Folder holding the datasets' folders.")] = Path(
-        "../shared/data"
-    ),
-    out: Annotated[
-        Path, typer.Option(help="Folder for results.md, results.csv, per_seed.csv.")
-    ] = Path("bench-out/quality"),
+    data_root: Annotated[Path, typer.Option(help="Folder holding the datasets' folders.")] = SHARED,
+    out: Annotated[Path, typer.Option(help="Folder for the results.")] = BENCH / "quality",
     methods: Annotated[
         list[str] | None,
         typer.Option("--methods", help="features-only, graph-tree, ringwatch; default all."),
@@ -387,11 +351,24 @@ def bench_speed(
     accounts: Annotated[
         list[int] | None, typer.Option(help="World sizes (repeat); default 100000 and 1000000.")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for speed.md and speed.json.")] = Path(
-        "bench-out/speed"
-    ),
+    out: Annotated[Path, typer.Option(help="Folder for speed.md and speed.json.")] = BENCH
+    / "speed",
 ) -> None:
     """Wall time, throughput and peak memory of every stage on simulated worlds."""
     from experiments.bench_speed import main as run_speed
 
     run_speed(accounts or [100_000, 1_000_000], out)
+
+
+@command("scale", group=bench_app)
+def bench_scale(
+    accounts: Annotated[int, typer.Option(help="Accounts of the simulated world.")] = 100_000,
+    data: Annotated[Path | None, typer.Option(help="Use this data folder instead.")] = None,
+    cluster: Annotated[str, typer.Option(help="Cluster to compare with one process.")] = "local:2",
+    worker_memory: Annotated[str, typer.Option(help="Memory limit per worker.")] = "3GiB",
+    out: Annotated[Path, typer.Option(help="Folder for scale.md, scale.json.")] = BENCH / "scale",
+) -> None:
+    """One world through one process and through a Dask cluster: time, memory, capacity."""
+    from experiments.bench_scale import main as run_scale
+
+    run_scale(accounts, data, cluster, worker_memory, out)

@@ -26,6 +26,7 @@ from common.atomic import write_parquet
 from common.errors import UserError
 from common.progress import Say, silent
 from detection.settings import CHAMPION_URI, WORKSPACE, Settings, with_feature_settings
+from features.execution import Engine
 from features.io.contract import Dataset
 from features.io.load import load_dataset
 from features.pipeline import FeatureTable, feature_table
@@ -43,7 +44,7 @@ class Request:
     as_of: datetime | None = None
     workspace: Path | None = WORKSPACE  # None: no feature cache
     settings: Settings = field(default_factory=Settings)
-    engine: Any = None  # None: one process
+    engine: Any = None  # None: one process; else a features.execution.Engine (a cluster)
 
 
 def cache_root(workspace: Path | None) -> Path | None:
@@ -55,13 +56,18 @@ def cache_root(workspace: Path | None) -> Path | None:
 
 
 def build_features(
-    ds: Dataset, settings: Settings, cache: Path | None = None, say: Say = silent
+    ds: Dataset,
+    settings: Settings,
+    cache: Path | None = None,
+    say: Say = silent,
+    engine: Any = None,
 ) -> FeatureTable:
-    """The feature table of `ds` for these settings (reused from `cache` when it matches)."""
+    """The feature table of `ds` for these settings (reused from `cache` when it matches;
+    the behaviour stage as tasks of `engine` when it is a cluster)."""
     from detection.console import note_kernels
 
     note_kernels(say)
-    return feature_table(ds, cache, settings.features, say)
+    return feature_table(ds, cache, settings.features, say, engine)
 
 
 def graphs_of(table: FeatureTable, ds: Dataset, settings: Settings) -> Any:
@@ -115,7 +121,8 @@ class FeaturesRequest(Request):
 def features(request: FeaturesRequest, say: Say = silent) -> FeatureTable:
     """`ringwatch features`: the feature table (written to `out` when given)."""
     ds = load_dataset(request.data, request.as_of)
-    table = build_features(ds, request.settings, cache_root(request.workspace), say)
+    cache = cache_root(request.workspace)
+    table = build_features(ds, request.settings, cache, say, request.engine)
     if request.out is not None:
         write_parquet(table.frame, request.out)
     return table
@@ -169,7 +176,7 @@ def train(request: TrainRequest, say: Say = silent) -> list:  # -> list[training
         raise UserError("training needs a workspace (its MLflow store)")
     settings = request.settings
     ds = load_dataset(request.data, request.as_of)
-    table = build_features(ds, settings, cache_root(request.workspace), say)
+    table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)
     graphs = table.graphs
     if graphs is None and settings.train.label_features:
         say("rebuilding the account graphs for the label-derived features")
@@ -179,7 +186,7 @@ def train(request: TrainRequest, say: Say = silent) -> list:  # -> list[training
         ds, table.frame, table.rings.components, graphs, settings.train, request.workspace,
         request.experiment, truth=truth if truth.exists() else None, ablation=request.ablation,
         fingerprint={"data.inputs_sha256": table.inputs_sha256}, say=say,
-        features=settings.features,
+        features=settings.features, engine=request.engine,
     )  # fmt: skip
 
 
@@ -249,7 +256,7 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     model = load_model(request.model, request.workspace or WORKSPACE)
     settings = with_feature_settings(request.settings, model.info)
     spent["model"] = time.perf_counter() - start - spent["load"]
-    table = build_features(ds, settings, cache_root(request.workspace), say)
+    table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)
     graphs = graphs_of(table, ds, settings) if model.label_features else None
     # a backdated run must not see labels decided after it
     frame = label_features(table.frame, model, graphs, labels_known_at(ds))
@@ -267,6 +274,7 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
             frame, model, ds.as_of, request.out, config, membership=table.rings.membership,
             rings=table.rings.rings, events=ds.events, edges=ds.edges, inputs=inputs,
             overwrite=request.overwrite, say=say, prior_timings=spent, advance=progress.advance,
+            engine=request.engine or Engine(),
         )  # fmt: skip
     seconds = round(time.perf_counter() - start, 3)
     return {**result.summary, "as_of_source": ds.as_of_source, "seconds": seconds}

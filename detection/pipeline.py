@@ -25,8 +25,9 @@ from detection.manifest import Timings, build_manifest, write_manifest
 from detection.reasons import REASONS, flatten_reasons, top_reasons
 from detection.report import ReportInputs, drawn_rings, render_report
 from detection.ringlist import IDENTIFIER_KINDS, ring_links, rings_among
-from detection.score import Model, rank_scores, score_chunks
+from detection.score import Model, rank_scores, score_on
 from features.config import feature_config_of
+from features.execution import Engine
 
 
 def curve_length(selection: Selection) -> int:
@@ -187,12 +188,14 @@ def build_list(
     timings: Timings,
     say: Say = silent,
     advance: Callable[[int], None] | None = None,
+    engine: Engine = Engine(),
 ) -> Listed:
-    """Step 1: score in chunks, rank, cut, explain the listed accounts, find their rings and
-    compare with the latest earlier list under `out`."""
+    """Step 1: score in chunks (as a map over account buckets when `engine` is a cluster),
+    rank, cut, explain the listed accounts, find their rings and compare with the latest
+    earlier list under `out`."""
     with timings.step("score"):
         say(f"scoring {features.height:,} accounts")
-        ranked = rank_scores(score_chunks(model, features, config.chunk_size, advance))
+        ranked = rank_scores(score_on(engine, model, features, config.chunk_size, advance))
     with timings.step("select"):
         selection = select_candidates(ranked, membership, config)
     with timings.step("explain"):
@@ -291,6 +294,7 @@ def score_base(
     say: Say = silent,
     prior_timings: dict[str, float] | None = None,
     advance: Callable[[int], None] | None = None,
+    engine: Engine = Engine(),
 ) -> ScoreResult:
     """Score `features` (account_id + the model's columns) and write `out/<as-of date>/`.
 
@@ -298,14 +302,15 @@ def score_base(
     Rings frames) group the list by ring; `events`/`edges` (the Dataset's) are read only to
     draw the large rings; `inputs` (e.g. source folder and fingerprint) and `prior_timings`
     (seconds spent before, e.g. loading and feature building) go to the manifest; `advance`
-    is called with the number of accounts of each scored chunk (progress bars).
+    is called with the number of accounts of each scored chunk (progress bars); `engine`
+    scores as a map over account buckets when it is a cluster (the list is built here).
     Raises OutputExists / LockHeld / UserError; a failure leaves `out` as it was.
     """
     config = (config or ScoreConfig()).check()
     timings = Timings(prior_timings)
     name = output_name(as_of)
     with output.batch_output(Path(out), name, overwrite) as folder:
-        args = (membership, rings, timings, say, advance)
+        args = (membership, rings, timings, say, advance, engine)
         listed = build_list(features, model, as_of, Path(out), config, *args)
         with timings.step("write"):
             write_tables(folder, listed, config)

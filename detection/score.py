@@ -6,13 +6,17 @@ output columns (a few float64 per account) does not grow with the base size.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import polars as pl
 
 from common.errors import UserError
+from features.behaviour.buckets import account_buckets
+from features.execution import Engine, read_parts, split_write, write_part
 
 
 class Model(Protocol):
@@ -86,3 +90,43 @@ def rank_scores(scores: pl.DataFrame) -> pl.DataFrame:
     descending = [k != "account_id" for k in keys]
     ordered = scores.sort(keys, descending=descending, nulls_last=True)
     return ordered.with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+
+
+SCORE_BUCKETS_PER_WORKER = 4
+
+
+def score_bucket(bucket: int, root: Path, chunk_size: int) -> int:
+    """Task: score one bucket's part of the feature table with the model saved in `root`."""
+    from training.model import RingwatchModel
+
+    model = RingwatchModel.load(root / "model")
+    scores = score_chunks(model, read_parts(root / "features", bucket), chunk_size)
+    write_part(scores, root / "scores" / f"bucket={bucket:05d}" / "scores.parquet")
+    return scores.height
+
+
+def score_on(
+    engine: Engine,
+    model: Model,
+    features: pl.DataFrame,
+    chunk_size: int,
+    progress: Callable[[int], None] | None = None,
+) -> pl.DataFrame:
+    """score_chunks as a map over account-hash buckets on a cluster: the model (as text) and
+    the feature table's parts go through the scratch folder, the scores come back as parts.
+    Row order differs from score_chunks; rank_scores orders them the same way."""
+    if not engine.distributed:
+        return score_chunks(model, features, chunk_size, progress)
+    missing = [name for name in model.feature_names if name not in features.columns]
+    if missing:
+        raise UserError(f"feature table lacks column(s) the model needs: {', '.join(missing)}")
+    root = engine.folder(f"score-{uuid.uuid4().hex[:8]}")
+    model.save(root / "model")
+    n = SCORE_BUCKETS_PER_WORKER * engine.workers
+    buckets = account_buckets(features["account_id"], n)
+    table = features.select("account_id", *model.feature_names)
+    split_write(table, buckets, n, root / "features", "table")
+    engine.map(score_bucket, range(n), root=root, chunk_size=chunk_size)
+    if progress is not None:
+        progress(features.height)
+    return read_parts(root / "scores")

@@ -19,6 +19,7 @@ from common.progress import Say, silent
 from features.anomaly import with_anomaly_score
 from features.behaviour import build_behaviour_features
 from features.config import FeatureConfig
+from features.execution import Engine
 from features.graph import Graphs, build_graph_features, build_graphs, find_rings
 from features.graph.rings import Rings
 from features.io.contract import Dataset
@@ -61,14 +62,39 @@ def side_by_side(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return out.sort("account_id").collect()
 
 
+def behaviour_stage(ds: Dataset, config: FeatureConfig, engine: Engine | None) -> pl.DataFrame:
+    """Behavioural features in this process, or as map-reduce tasks over buckets on a cluster."""
+    if engine is None or not engine.distributed:
+        return build_behaviour_features(ds.accounts, ds.events, ds.as_of, config.behaviour)
+    from features.behaviour.mapreduce import build_behaviour_on
+
+    return build_behaviour_on(engine, ds.accounts, ds.events, ds.as_of, ds.source, config.behaviour)
+
+
+def usages_from(engine: Engine | None) -> dict[str, pl.DataFrame] | None:
+    """The identifier uses the cluster's behaviour tasks gathered (None in one process)."""
+    if engine is None or not engine.distributed:
+        return None
+    from features.behaviour.mapreduce import identifier_usages
+
+    return identifier_usages(engine)
+
+
 def build_feature_table(
-    ds: Dataset, config: FeatureConfig = FeatureConfig(), say: Say = silent
+    ds: Dataset,
+    config: FeatureConfig = FeatureConfig(),
+    say: Say = silent,
+    engine: Engine | None = None,
 ) -> FeatureTable:
-    """Every feature of every account at the snapshot, plus the rings."""
-    say("behavioural features")
-    behaviour = build_behaviour_features(ds.accounts, ds.events, ds.as_of, config.behaviour)
+    """Every feature of every account at the snapshot, plus the rings (behaviour on `engine`
+    when it is a cluster; the graph stage in this process)."""
+    say(
+        "behavioural features"
+        + (" (Dask tasks over buckets)" if engine and engine.distributed else "")
+    )
+    behaviour = behaviour_stage(ds, config, engine)
     say("relation, shared-identifier and lockstep graphs")
-    graphs = build_graphs(ds, config.graph)
+    graphs = build_graphs(ds, config.graph, usages_from(engine))
     say("rings (FRAUDAR peeling, ring verdict)")
     # the verdict sees every known label (the ring list is a scoring-time product); the
     # account model's ring features read only the label-free candidates (ring_features)
@@ -116,11 +142,12 @@ def feature_table(
     cache_root: Path | None,
     config: FeatureConfig = FeatureConfig(),
     say: Say = silent,
+    engine: Engine | None = None,
 ) -> FeatureTable:
     """The feature table of `ds`, reused from `cache_root` when inputs and settings match."""
     inputs = fingerprint_inputs(ds.source)
     if cache_root is None:
-        table = build_feature_table(ds, config, say)
+        table = build_feature_table(ds, config, say, engine)
         return FeatureTable(table.frame, table.rings, table.graphs, inputs)
     folder = Path(cache_root) / cache_key(inputs, ds.as_of, config)
     if (folder / "meta.json").exists():
@@ -131,7 +158,7 @@ def feature_table(
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as error:
             first = (str(error).strip().splitlines() or [type(error).__name__])[0]
             say(f"warning: feature cache entry {folder} is damaged ({first}); rebuilding it")
-    table = build_feature_table(ds, config, say)
+    table = build_feature_table(ds, config, say, engine)
     table = FeatureTable(table.frame, table.rings, table.graphs, inputs)
     meta = {"inputs_sha256": inputs, "as_of": ds.as_of, "source": ds.source, "config": config}
     save_feature_table(table, folder, meta)

@@ -268,3 +268,14 @@ def tiny_model(train, features: list[str], seed: int = 0):  # -> RingwatchModel
         params, lgb.Dataset(x, train["label"].to_numpy(), feature_name=features), num_boost_round=15
     )
     return RingwatchModel(booster, Calibrator("identity"), list(features))
+
+
+@pytest.fixture(scope="session")
+def cluster_engine(tmp_path_factory: pytest.TempPathFactory):  # -> features.execution.Engine
+    """A real Dask LocalCluster of 2 worker processes on loopback for the session, with its
+    scratch folder in a temporary workspace; stopped (workers ended) when the session ends."""
+    from features.cluster import open_engine
+
+    workspace = tmp_path_factory.mktemp("cluster-workspace")
+    with open_engine("local:2", workspace, "2GiB") as engine:
+        yield engine

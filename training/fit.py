@@ -27,9 +27,11 @@ import polars as pl
 from common.errors import UserError
 from common.settings import plain
 from features.config import FeatureConfig
+from features.execution import Engine
 from features.registry import describe
-from training.boost import class_weights, dataset, lgb_params, search, train_booster
+from training.boost import class_weights, dataset, lgb_params, search
 from training.calibrate import fit_calibrator
+from training.cluster_boost import overall_booster
 from training.config import TrainConfig
 from training.heads import fit_heads
 from training.metrics import evaluate
@@ -289,7 +291,9 @@ def design(
     return Design(table, label_cols, names, codes, rows, x, y, notes)
 
 
-def boost(d: Design, config: TrainConfig) -> tuple[lgb.Booster, dict, list[dict], TrainConfig]:
+def boost(
+    d: Design, config: TrainConfig, engine: Engine | None = None
+) -> tuple[lgb.Booster, dict, list[dict], TrainConfig]:
     """Step 3: the optional search, then boosting with early stopping on the validation part
     (returns the booster, its parameters, the search trials and the config searched to)."""
     train = dataset(d.x["train"], d.y["train"], d.names, d.categorical)
@@ -301,10 +305,7 @@ def boost(d: Design, config: TrainConfig) -> tuple[lgb.Booster, dict, list[dict]
     params = lgb_params(config.model, d.y["train"])
     weights = class_weights(params, d.y["valid"])
     valid = dataset(d.x["valid"], d.y["valid"], d.names, d.categorical, weights)
-    model = config.model
-    booster = train_booster(
-        params, train, valid, model.num_boost_round, model.early_stopping_rounds
-    )
+    booster = overall_booster(engine or Engine(), params, train, valid, d, config.model)
     return booster, params, trials, config
 
 
@@ -326,6 +327,7 @@ def assemble(
         "split": split.kind,
         "split_counts": split.counts(),
         "best_iteration": booster.best_iteration,
+        "booster": getattr(booster, "origin", "single machine"),
         "refit": config.refit,
         "cuts": {k: str(v) for k, v in split.cuts.items()},
     }
@@ -368,19 +370,20 @@ def fit_model(
     stages: set[str] | None = None,
     as_of: datetime | None = None,
     feature_settings: FeatureConfig | None = None,
+    engine: Engine | None = None,
 ) -> FitResult:
     """Train, calibrate and evaluate one model (see the module doc for how rows are used).
 
     `graphs` (features.graph.Graphs) enables the out-of-fold label-derived features; `stages`
     keeps only features of those registry stages (ablation); `as_of` limits the labels that
     label-derived features may see to those decided by the snapshot; `feature_settings` are
-    the settings the table was built with (saved with the model; default: the defaults).
-    """
+    the settings the table was built with (saved with the model; default: the defaults);
+    `engine` (a cluster) may boost on lightgbm.dask (training.cluster_boost)."""
     settings = feature_settings or FeatureConfig()
     features, labelled, split = prepare(features, labels, groups, config)
     label_inputs = label_inputs_for(graphs, share_fn, as_of, config, stages)
     d = design(features, labelled, split, config, label_inputs, stages, settings)
-    booster, params, trials, config = boost(d, config)
+    booster, params, trials, config = boost(d, config, engine)
     model, head_notes = assemble(d, booster, params, config, split, settings)
     metrics, probs = measure(model, d.rows, config)
     metrics["best_iteration"] = float(booster.best_iteration)

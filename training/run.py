@@ -90,8 +90,10 @@ def train_run(
     tags: dict[str, str] | None = None,
     say: Say = silent,
     features: FeatureConfig | None = None,
+    engine: Any = None,
 ) -> TrainResult:
-    """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked."""
+    """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked
+    (`engine`: a cluster that boosts the overall model when its rows do not fit one worker)."""
     from training.tracking import get_or_create_experiment, use_workspace
 
     use_workspace(workspace)  # fails fast, one line, when the store is unreachable
@@ -107,6 +109,7 @@ def train_run(
         stages=stages,
         as_of=as_of,
         feature_settings=features,
+        engine=engine,
     )
     metrics = dict(fit.metrics)
     if config.eval.compare_random and config.split.kind != "random":
@@ -190,6 +193,7 @@ def train_command(
     fingerprint: dict[str, str] | None = None,
     say: Say = print,
     features: FeatureConfig | None = None,
+    engine: Any = None,
 ) -> list[TrainResult]:
     """What `ringwatch train` does: one registered run (or the three ablation runs), printed.
 
@@ -207,7 +211,7 @@ def train_command(
     if ablation:
         results = run_ablation(*inputs, fingerprint, say, features)
     else:
-        results = [train_run(*inputs, fingerprint, say=say, features=features)]
+        results = [train_run(*inputs, fingerprint, say=say, features=features, engine=engine)]
     for line in report_lines(results):
         say(line)
     return results

@@ -124,9 +124,14 @@ def content_features(ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def duplicate_features(pairs: pl.DataFrame) -> pl.DataFrame:
     """Per account: share of its tokenised headlines whose signature another account also used."""
+    return crowded_duplicates(with_crowding(pairs.lazy()))
+
+
+def crowded_duplicates(crowded: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+    """duplicate_features from pairs that already carry `n_accounts` (the reduce half)."""
     shared = pl.col("n_accounts") > 1
     return (
-        with_crowding(pairs.lazy())
+        crowded.lazy()
         .group_by("aidx")
         .agg(
             (pl.col("n").filter(shared).sum() / pl.col("n").sum()).alias("headline_dup_other_share")

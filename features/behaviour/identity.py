@@ -29,9 +29,15 @@ def with_crowding(pairs: pl.LazyFrame) -> pl.LazyFrame:
 def identity_features(pairs: pl.DataFrame, prefix: str) -> pl.DataFrame:
     """Per account: distinct identifiers, top-identifier event share, events per identifier,
     and the max and mean number of other accounts sharing its identifiers."""
+    return crowded_identity(with_crowding(pairs.lazy()), prefix)
+
+
+def crowded_identity(crowded: pl.LazyFrame | pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """identity_features from pairs that already carry `n_accounts` (every pair of an
+    account present: the reduce half of the map-reduce over buckets)."""
     others = pl.col("n_accounts") - 1
     return (
-        with_crowding(pairs.lazy())
+        crowded.lazy()
         .group_by("aidx")
         .agg(
             pl.len().alias(f"n_{prefix}s"),

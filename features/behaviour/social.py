@@ -47,8 +47,10 @@ def follow_pairs(ev: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def follow_features(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Per account: accounts followed, accounts following it, and the share followed back."""
+def follow_counts(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Accounts followed and followed back per follower (src, follows_given, mutual) and
+    followers per account (dst, follows_received). Every reverse pair of `pairs` must be in
+    `pairs` too for `mutual` to be complete (then counts of disjoint pair sets add up)."""
     lazy = pairs.lazy()
     back = lazy.join(
         lazy.select(pl.col("dst").alias("src"), pl.col("src").alias("dst")),
@@ -57,14 +59,22 @@ def follow_features(pairs: pl.DataFrame) -> pl.DataFrame:
     )
     given = lazy.group_by("src").agg(pl.len().alias("follows_given"))
     mutual = back.group_by("src").agg(pl.len().alias("mutual"))
+    given = given.join(mutual, on="src", how="left")
     received = lazy.group_by("dst").agg(pl.len().alias("follows_received"))
-    out = (
-        given.join(mutual, on="src", how="left")
-        .select(
-            pl.col("src").alias("aidx"),
-            "follows_given",
-            (pl.col("mutual").fill_null(0) / pl.col("follows_given")).alias("follow_back_ratio"),
-        )
-        .join(received.rename({"dst": "aidx"}), on="aidx", how="full", coalesce=True)
+    return given.collect(), received.collect()
+
+
+def follow_ratios(given: pl.DataFrame, received: pl.DataFrame) -> pl.DataFrame:
+    """Per account: follows_given, follow_back_ratio and follows_received from the counts."""
+    out = given.lazy().select(
+        pl.col("src").alias("aidx"),
+        "follows_given",
+        (pl.col("mutual").fill_null(0) / pl.col("follows_given")).alias("follow_back_ratio"),
     )
-    return out.collect()
+    received = received.lazy().rename({"dst": "aidx"})
+    return out.join(received, on="aidx", how="full", coalesce=True).collect()
+
+
+def follow_features(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Per account: accounts followed, accounts following it, and the share followed back."""
+    return follow_ratios(*follow_counts(pairs))
