@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from features.execution import Engine, write_part
-from training.boost import train_booster
+from training.boost import class_weights, train_booster
 
 BUDGET_SHARE = 0.25  # of a worker's memory limit, for its block of the training matrix
 MIN_BLOCK_ROWS = 1_000
@@ -137,7 +137,7 @@ def overall_booster(
     by lgb.train in this process; `origin` on the booster says which (saved in model info)."""
     rounds, stopping = model.num_boost_round, model.early_stopping_rounds
     if use_cluster(engine, d.x["train"]):
-        weights = valid.get_weight()
+        weights = class_weights(params, d.y["valid"])
         booster = boost_on_cluster(
             engine, params, (d.x["train"], d.y["train"]), (d.x["valid"], d.y["valid"], weights),
             d.names, d.categorical, rounds, stopping,

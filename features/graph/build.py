@@ -195,11 +195,11 @@ def binding_keys(
 
 
 def build_graphs(
-    ds: Dataset, config: GraphConfig, usages: dict[str, pl.DataFrame] | None = None
+    ds: Dataset, config: GraphConfig, given: dict[str, pl.DataFrame] | None = None
 ) -> Graphs:
     """Every account graph of `ds`: relations, shared identifiers, lockstep (see module doc).
-    `usages` (per identifier kind, as identifier_usage gives them: e.g. gathered from the
-    bucket tasks of a cluster) saves reading the events for them."""
+    `given` identifier uses (per kind, as identifier_usage gives them, e.g. gathered by the
+    bucket tasks of a cluster) save reading the events for them."""
     index = node_index(ds.accounts)
     hashed = hashed_index(index)
     n = index.height
@@ -209,7 +209,7 @@ def build_graphs(
     del edges  # the raw edges are not needed past this point
     shared, hubs, identifier_keys, usages = {}, {}, {}, {}
     for kind in IDENTIFIERS:
-        usage = usages[kind] if usages else identifier_usage(ds.events, hashed, kind)
+        usage = given[kind] if given else identifier_usage(ds.events, hashed, kind)
         graph, kept, hub_uses, incidence = shared_graph(usage, n, config.hub_max_accounts)
         shared[kind], hubs[kind], identifier_keys[kind] = graph, hub_uses, (kept, incidence)
         usages[kind] = usage
