@@ -70,25 +70,19 @@ def build_features(
     return feature_table(ds, cache, settings.features, say, engine)
 
 
-def graphs_of(table: FeatureTable, ds: Dataset, settings: Settings) -> Any:
-    """The table's account graphs (rebuilt when the table came from the cache)."""
-    from features.graph import build_graphs
-
-    return table.graphs if table.graphs is not None else build_graphs(ds, settings.features.graph)
-
-
 def fit(
     table: FeatureTable,
     labels: pl.DataFrame,
     groups: pl.DataFrame | None,
     settings: Settings,
-    as_of: datetime | None = None,
+    known: pl.DataFrame | None = None,
 ) -> Any:  # -> training.fit.FitResult
-    """Train, calibrate and measure one model on the table (no MLflow)."""
+    """Train, calibrate and measure one model on the table (no MLflow); label-derived
+    features see the `known` labels (features.io.load.labels_known_at; None: all given)."""
     from training.fit import fit_model
 
     return fit_model(
-        table.frame, labels, groups, settings.train, table.graphs, as_of=as_of,
+        table.frame, labels, groups, settings.train, table.graphs, known=known,
         feature_settings=settings.features,
     )  # fmt: skip
 
@@ -97,10 +91,9 @@ def label_features(frame: pl.DataFrame, model: Any, graphs: Any, known: pl.DataF
     """The feature table with the model's label-derived columns from the `known` labels."""
     if not model.label_features:
         return frame
-    from training.oof import scoring_label_features
+    from training.oof import with_label_features
 
-    extra = scoring_label_features(graphs, frame["account_id"].sort(), known)
-    return frame.drop(model.label_features, strict=False).join(extra, on="account_id", how="left")
+    return with_label_features(frame, graphs, known)[0]
 
 
 # --- validate, features, rings ---------------------------------------------------------------
@@ -177,13 +170,9 @@ def train(request: TrainRequest, say: Say = silent) -> list:  # -> list[training
     settings = request.settings
     ds = load_dataset(request.data, request.as_of)
     table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)
-    graphs = table.graphs
-    if graphs is None and settings.train.label_features:
-        say("rebuilding the account graphs for the label-derived features")
-        graphs = graphs_of(table, ds, settings)
     truth = Path(request.data) / TRUTH_FILE
     return train_command(
-        ds, table.frame, table.rings.components, graphs, settings.train, request.workspace,
+        ds, table.frame, table.rings.components, table.graphs, settings.train, request.workspace,
         request.experiment, truth=truth if truth.exists() else None, ablation=request.ablation,
         fingerprint={"data.inputs_sha256": table.inputs_sha256}, say=say,
         features=settings.features, engine=request.engine,
@@ -257,9 +246,8 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     settings = with_feature_settings(request.settings, model.info)
     spent["model"] = time.perf_counter() - start - spent["load"]
     table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)
-    graphs = graphs_of(table, ds, settings) if model.label_features else None
     # a backdated run must not see labels decided after it
-    frame = label_features(table.frame, model, graphs, labels_known_at(ds))
+    frame = label_features(table.frame, model, table.graphs, labels_known_at(ds))
     spent["features"] = time.perf_counter() - start - spent["load"] - spent["model"]
     inputs = {
         "source": str(Path(request.data).resolve()),

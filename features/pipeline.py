@@ -3,13 +3,16 @@ feature table.
 
 `build_feature_table` is pure (frames in, frames out); `feature_table` adds the on-disk cache
 keyed by a fingerprint of the inputs, snapshot and settings, so `train` and `score` reuse a
-table when nothing it depends on changed.
+table when nothing it depends on changed. A cache entry holds the table, the rings and the
+label graphs (CSR arrays as .npy, memory-mapped when read), so neither command rebuilds a
+graph; every file's CRC-32 is checked on reading and a damaged entry is rebuilt.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -20,19 +23,23 @@ from features.anomaly import with_anomaly_score
 from features.behaviour import build_behaviour_features
 from features.config import FeatureConfig
 from features.execution import Engine
-from features.graph import Graphs, build_graph_features, build_graphs, find_rings
+from features.graph import LabelGraphs, build_graph_features, build_graphs, find_rings, label_graphs
+from features.graph.labels import load_label_graphs, save_label_graphs
 from features.graph.rings import Rings
 from features.io.contract import Dataset
-from features.io.fingerprint import cache_key, file_sha256, fingerprint_inputs
+from features.io.fingerprint import cache_key, fingerprint_inputs
+
+HASH_STORE = "input-hashes.json"  # per-file content hashes, kept in the cache root
 
 
 @dataclass(frozen=True)
 class FeatureTable:
-    """One row per account of every feature, with the rings and graphs it was built from."""
+    """One row per account of every feature, with its rings and the graphs label-derived
+    features run over."""
 
     frame: pl.DataFrame  # account_id + numeric features (+ `category` as text, coded later)
     rings: Rings
-    graphs: Graphs | None  # None when read back from the cache (rebuild with build_graphs)
+    graphs: LabelGraphs  # memory-mapped when read back from the cache
     inputs_sha256: str = ""
 
 
@@ -104,14 +111,25 @@ def build_feature_table(
     frame = side_by_side([account_attributes(ds), behaviour, graph])
     say("anomaly score (isolation forest, no labels)")
     frame = with_anomaly_score(frame, config.anomaly)
-    return FeatureTable(frame=frame, rings=rings, graphs=graphs)
+    return FeatureTable(frame=frame, rings=rings, graphs=label_graphs(graphs))
 
 
 CACHE_FILES = ("features", "rings", "membership", "components", "candidates")
+GRAPHS = "graphs"  # sub-folder of the label graphs
+
+
+def file_crc32(path: Path) -> int:
+    """CRC-32 of a file (about 1 GB/s: cheap enough to check a cache entry on every read)."""
+    crc = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 def save_feature_table(table: FeatureTable, folder: Path, meta: dict) -> Path:
-    """Write the table and its rings as Parquet files into `folder`, atomically."""
+    """Write the table, its rings (Parquet) and its label graphs (.npy) into `folder`
+    atomically, with each file's size and CRC-32 in meta.json."""
     with atomic_dir(folder, overwrite=True) as tmp:
         table.frame.write_parquet(tmp / "features.parquet")
         table.rings.rings.write_parquet(tmp / "rings.parquet")
@@ -121,20 +139,49 @@ def save_feature_table(table: FeatureTable, folder: Path, meta: dict) -> Path:
         (candidates if candidates is not None else pl.DataFrame()).write_parquet(
             tmp / "candidates.parquet"
         )
-        files = {f"{n}.parquet": file_sha256(tmp / f"{n}.parquet") for n in CACHE_FILES}
-        (tmp / "meta.json").write_text(json.dumps({**meta, "files": files}, indent=2, default=str))
+        graph_files = save_label_graphs(table.graphs, tmp / GRAPHS)
+        names = [f"{n}.parquet" for n in CACHE_FILES] + [f"{GRAPHS}/{f}" for f in graph_files]
+        files = {n: [(tmp / n).stat().st_size, file_crc32(tmp / n)] for n in names}
+        (tmp / "meta.json").write_text(json.dumps({**meta, "files": files}, default=str))
     return folder
 
 
+def check_files(folder: Path, files: dict[str, list[int]]) -> None:
+    """Raise ValueError naming the first cache file whose size or CRC-32 is not the recorded
+    one (a damaged or half-copied entry)."""
+    if not files:
+        raise ValueError("no file checksums recorded (written by an older version)")
+    for name, (size, crc) in files.items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != size or file_crc32(path) != crc:
+            raise ValueError(f"{name} is missing or does not match its checksum")
+
+
 def load_feature_table(folder: Path) -> FeatureTable:
-    """Read back a table written by save_feature_table (graphs are not stored)."""
+    """Read back a table written by save_feature_table, after checking every file; the graph
+    arrays are memory-mapped. Raises ValueError (or OSError) on a damaged entry."""
     meta = json.loads((folder / "meta.json").read_text())
-    for name, digest in meta.get("files", {}).items():
-        if file_sha256(folder / name) != digest:
-            raise ValueError(f"{name} does not match its sha256")
+    check_files(folder, meta.get("files") or {})
     frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in CACHE_FILES}
     rings = Rings(frames["rings"], frames["membership"], frames["components"], frames["candidates"])
-    return FeatureTable(frames["features"], rings, None, meta.get("inputs_sha256", ""))
+    graphs = load_label_graphs(folder / GRAPHS)
+    if not graphs.account_ids.equals(frames["features"]["account_id"], check_names=False):
+        raise ValueError("graph nodes do not match the feature table's accounts")
+    return FeatureTable(frames["features"], rings, graphs, meta.get("inputs_sha256", ""))
+
+
+def cached_table(folder: Path, say: Say) -> FeatureTable | None:
+    """The table cached in `folder`, or None when there is none or it is damaged (said)."""
+    if not (folder / "meta.json").exists():
+        return None
+    try:
+        table = load_feature_table(folder)
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        say(f"warning: feature cache entry {folder} is damaged ({first}); rebuilding it")
+        return None
+    say(f"reusing the feature table in {folder}")
+    return table
 
 
 def feature_table(
@@ -144,22 +191,17 @@ def feature_table(
     say: Say = silent,
     engine: Engine | None = None,
 ) -> FeatureTable:
-    """The feature table of `ds`, reused from `cache_root` when inputs and settings match."""
-    inputs = fingerprint_inputs(ds.source)
+    """The feature table of `ds`, reused from `cache_root` when inputs and settings match.
+    Input files are hashed once (their hashes kept in `cache_root`/input-hashes.json)."""
     if cache_root is None:
         table = build_feature_table(ds, config, say, engine)
-        return FeatureTable(table.frame, table.rings, table.graphs, inputs)
+        return replace(table, inputs_sha256=fingerprint_inputs(ds.source))
+    inputs = fingerprint_inputs(ds.source, Path(cache_root) / HASH_STORE)
     folder = Path(cache_root) / cache_key(inputs, ds.as_of, config)
-    if (folder / "meta.json").exists():
-        try:
-            table = load_feature_table(folder)
-            say(f"reusing the feature table in {folder}")
-            return table
-        except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as error:
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            say(f"warning: feature cache entry {folder} is damaged ({first}); rebuilding it")
-    table = build_feature_table(ds, config, say, engine)
-    table = FeatureTable(table.frame, table.rings, table.graphs, inputs)
+    cached = cached_table(folder, say)
+    if cached is not None:
+        return cached
+    table = replace(build_feature_table(ds, config, say, engine), inputs_sha256=inputs)
     meta = {"inputs_sha256": inputs, "as_of": ds.as_of, "source": ds.source, "config": config}
     save_feature_table(table, folder, meta)
     return table

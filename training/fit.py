@@ -17,7 +17,6 @@ How accounts are used:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 import lightgbm as lgb
@@ -36,7 +35,7 @@ from training.config import TrainConfig
 from training.heads import fit_heads
 from training.metrics import evaluate
 from training.model import RingwatchModel, encode, feature_kinds, fit_codes, is_coded
-from training.oof import ShareFn, oof_label_features
+from training.oof import ShareFn, with_label_features
 from training.splits import Split, split_labelled
 
 LABEL_STAGE = "label-derived"
@@ -150,18 +149,13 @@ def add_label_features(
     config: TrainConfig,
     graphs: Any,
     share_fn: ShareFn | None,
-    as_of: datetime | None,
+    known: pl.DataFrame | None,
 ) -> tuple[pl.DataFrame, list[str]]:
-    """The table with out-of-fold known-bad-neighbour columns (only labels known by `as_of`)."""
-    known = labelled
-    if as_of is not None:
-        known = labelled.filter(pl.col("labelled_at").is_null() | (pl.col("labelled_at") <= as_of))
-    extra = oof_label_features(
-        graphs, features["account_id"], known, split, config.oof_folds, config.split.seed, share_fn
-    )
-    label_cols = [c for c in extra.columns if c != "account_id"]
-    table = features.drop(label_cols, strict=False).join(extra, on="account_id", how="left")
-    return table, label_cols
+    """The table with out-of-fold known-bad-neighbour columns from the `known` labels (those
+    known at the snapshot; every given label when None)."""
+    known = labelled if known is None else known
+    folds, seed = config.oof_folds, config.split.seed
+    return with_label_features(features, graphs, known, split, folds, seed, share_fn)
 
 
 def measure(
@@ -190,7 +184,7 @@ def refit(
     labelled: pl.DataFrame,
     split: Split,
     config: TrainConfig,
-    label_inputs: tuple[Any, ShareFn | None, datetime | None] | None,
+    label_inputs: tuple[Any, ShareFn | None, pl.DataFrame | None] | None,
     model: RingwatchModel,
     params: dict,
     rounds: int,
@@ -202,8 +196,8 @@ def refit(
     both = merged(split)
     table = features
     if label_inputs is not None:
-        graphs, share_fn, as_of = label_inputs
-        table, _ = add_label_features(features, labelled, both, config, graphs, share_fn, as_of)
+        graphs, share_fn, known = label_inputs
+        table, _ = add_label_features(features, labelled, both, config, graphs, share_fn, known)
     rows = (
         both.assignments.filter(pl.col("part") == "train")
         .join(labelled, on="account_id")
@@ -242,7 +236,8 @@ def prepare(
     features: pl.DataFrame, labels: pl.DataFrame, groups: pl.DataFrame | None, config: TrainConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame, Split]:
     """Step 1: the labels checked, the labelled accounts split into parts with both classes."""
-    features = features.sort("account_id")
+    if not features["account_id"].is_sorted():  # the feature table is; a sort would copy it
+        features = features.sort("account_id")
     labelled = check_labels(features, labels, config)
     split = split_labelled(labelled, groups, config.split)
     check_parts(split, labelled, parts_of(config))
@@ -252,13 +247,13 @@ def prepare(
 def label_inputs_for(
     graphs: Any,
     share_fn: ShareFn | None,
-    as_of: datetime | None,
+    known: pl.DataFrame | None,
     config: TrainConfig,
     stages: set[str] | None,
-) -> tuple[Any, ShareFn | None, datetime | None] | None:
+) -> tuple[Any, ShareFn | None, pl.DataFrame | None] | None:
     """What the label-derived features need (None when they are off or left out)."""
     wanted = config.label_features and (stages is None or LABEL_STAGE in stages)
-    return (graphs, share_fn, as_of) if graphs is not None and wanted else None
+    return (graphs, share_fn, known) if graphs is not None and wanted else None
 
 
 def design(
@@ -266,7 +261,7 @@ def design(
     labelled: pl.DataFrame,
     split: Split,
     config: TrainConfig,
-    label_inputs: tuple[Any, ShareFn | None, datetime | None] | None,
+    label_inputs: tuple[Any, ShareFn | None, pl.DataFrame | None] | None,
     stages: set[str] | None,
     settings: FeatureConfig,
 ) -> Design:
@@ -368,20 +363,21 @@ def fit_model(
     graphs: Any = None,
     share_fn: ShareFn | None = None,
     stages: set[str] | None = None,
-    as_of: datetime | None = None,
+    known: pl.DataFrame | None = None,
     feature_settings: FeatureConfig | None = None,
     engine: Engine | None = None,
 ) -> FitResult:
     """Train, calibrate and evaluate one model (see the module doc for how rows are used).
 
-    `graphs` (features.graph.Graphs) enables the out-of-fold label-derived features; `stages`
-    keeps only features of those registry stages (ablation); `as_of` limits the labels that
-    label-derived features may see to those decided by the snapshot; `feature_settings` are
-    the settings the table was built with (saved with the model; default: the defaults);
+    `graphs` (features.graph.LabelGraphs) enables the out-of-fold label-derived features;
+    `stages` keeps only features of those registry stages (ablation); `known` (the labels
+    known at the snapshot, features.io.load.labels_known_at) are the labels those features may
+    see, among the training part's (every given label when None); `feature_settings` are the
+    settings the table was built with (saved with the model; default: the defaults);
     `engine` (a cluster) may boost on lightgbm.dask (training.cluster_boost)."""
     settings = feature_settings or FeatureConfig()
     features, labelled, split = prepare(features, labels, groups, config)
-    label_inputs = label_inputs_for(graphs, share_fn, as_of, config, stages)
+    label_inputs = label_inputs_for(graphs, share_fn, known, config, stages)
     d = design(features, labelled, split, config, label_inputs, stages, settings)
     booster, params, trials, config = boost(d, config, engine)
     model, head_notes = assemble(d, booster, params, config, split, settings)

@@ -1,6 +1,10 @@
-"""Label-derived features (share of known-bad neighbours), computed out of fold.
+"""Label-derived features (share of known-bad neighbours): the one place train, score and the
+benchmarks get them from (`with_label_features`), over the label graphs the feature cache
+keeps (features.graph.LabelGraphs).
 
-Rules that keep them leak-free:
+Which labels are known at the snapshot has one rule, `features.io.load.labels_known_at` (the
+label history cut at the snapshot, the latest decision per account): callers pass its frame.
+Rules that keep the features leak-free:
 - a training account's feature is computed from the labels of OTHER training folds only; folds
   are made of whole groups (rings / shared-identifier components), so neither its own label nor
   its ring mates' labels reach it, which matches what held-out rings look like;
@@ -24,7 +28,8 @@ ShareFn = Callable[[Any, np.ndarray, np.ndarray], pl.DataFrame]
 
 
 def default_share_fn() -> ShareFn:
-    """features.graph.bad_neighbour_share (imported late: the graph stage is optional)."""
+    """features.graph.bad_neighbour_share over LabelGraphs (imported late: the graph stage is
+    optional)."""
     from features.graph import bad_neighbour_share
 
     return bad_neighbour_share
@@ -98,3 +103,26 @@ def scoring_label_features(
     known = _mask(ids, labels["account_id"])
     bad = _mask(ids, labels.filter(pl.col("label") == 1)["account_id"])
     return _shares(graphs, ids, bad, known, share_fn)
+
+
+def with_label_features(
+    frame: pl.DataFrame,
+    graphs: Any,
+    known: pl.DataFrame,
+    split: Split | None = None,
+    folds: int = 5,
+    seed: int = 7,
+    share_fn: ShareFn | None = None,
+) -> tuple[pl.DataFrame, list[str]]:
+    """`frame` (sorted by account_id) with its label-derived columns (re)computed from the
+    `known` labels: out of fold over the split's training part when `split` is given
+    (training), else from every known label (scoring); returns the frame and those columns."""
+    from features.pipeline import side_by_side
+
+    ids = frame["account_id"]
+    if split is None:
+        extra = scoring_label_features(graphs, ids, known, share_fn)
+    else:
+        extra = oof_label_features(graphs, ids, known, split, folds, seed, share_fn)
+    columns = [c for c in extra.columns if c != "account_id"]
+    return side_by_side([frame.drop(columns, strict=False), extra]), columns

@@ -15,6 +15,7 @@ import polars as pl
 from common.progress import Say, silent
 from features.config import FeatureConfig
 from features.io.contract import Dataset
+from features.io.load import labels_known_at
 from training.config import TrainConfig
 from training.fit import LABEL_STAGE, FitResult, fit_model
 from training.logged import logged_run
@@ -99,7 +100,7 @@ def train_run(
     use_workspace(workspace)  # fails fast, one line, when the store is unreachable
     experiment_id = get_or_create_experiment(experiment)
     say(f"training ({config.split.kind} split, stages: {sorted(stages) if stages else 'all'})")
-    labels, as_of = dataset.labels, dataset.as_of
+    labels, known = dataset.labels, labels_known_at(dataset)
     fit = fit_model(
         feature_table,
         labels,
@@ -107,7 +108,7 @@ def train_run(
         config,
         graphs,
         stages=stages,
-        as_of=as_of,
+        known=known,
         feature_settings=features,
         engine=engine,
     )
@@ -120,7 +121,7 @@ def train_run(
             heads=replace(config.heads, enabled=False),
         )
         leaky = fit_model(
-            feature_table, labels, groups, random_config, graphs, stages=stages, as_of=as_of,
+            feature_table, labels, groups, random_config, graphs, stages=stages, known=known,
             feature_settings=features,
         )  # fmt: skip
         metrics.update(
@@ -196,17 +197,8 @@ def train_command(
     engine: Any = None,
 ) -> list[TrainResult]:
     """What `ringwatch train` does: one registered run (or the three ablation runs), printed.
-
-    `graphs` may be None (a feature table read back from the cache): they are rebuilt with
-    the feature settings (`features`, default: the defaults), so a cached table trains the
-    same model as a fresh one.
-    """
-    features = features or FeatureConfig()
-    if graphs is None and config.label_features:
-        from features.graph import build_graphs
-
-        say("rebuilding the account graphs for the label-derived features")
-        graphs = build_graphs(dataset, features.graph)
+    `graphs`: the feature table's label graphs (features.graph.LabelGraphs); `features`: the
+    settings the table was built with (saved with the model; default: the defaults)."""
     inputs = (dataset, feature_table, groups, config, workspace, experiment, graphs, truth)
     if ablation:
         results = run_ablation(*inputs, fingerprint, say, features)

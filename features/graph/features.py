@@ -19,9 +19,6 @@ from features.graph.rings import Rings, find_rings
 from features.graph.specs import ACCOUNT_NUMBERS, DEFAULT_NEIGHBOUR_COLUMNS
 from features.io.contract import Dataset
 
-#: Graphs the graph-tree aggregates run over: explicit relations, and identity links.
-AGGREGATE_GRAPHS = ("rel", "link")
-
 
 def structure(graph: CSR, name: str) -> dict[str, np.ndarray]:
     """Degree (distinct neighbours) and strength (summed weights) of an undirected graph."""
@@ -224,28 +221,4 @@ def build_graph_features(
     columns.update(graph_tree(graphs.social, "rel", both, chosen + attributes))
     columns.update(graph_tree(candidate, "link", values, chosen))
     columns.update(ring_features(graphs, rings))
-    return as_frame(graphs.account_ids, columns)
-
-
-def bad_neighbour_share(graphs: Graphs, known_bad: np.ndarray, known: np.ndarray) -> pl.DataFrame:
-    """Label-derived features (training computes them out of fold): per graph, how many
-    neighbours are known bad and their share among neighbours with a known label (NaN when
-    none is known), then the mean and largest of the neighbours' shares (2 hops: on a
-    bipartite graph such as user - group - user, the bad share of the groups one is in).
-    Arrays are in node order (accounts sorted by account_id). A node's own label reaches it
-    over 2 hops, so it must be unknown here for the node's own row (training masks it)."""
-    known = np.asarray(known, dtype=np.bool_)
-    bad = np.asarray(known_bad, dtype=np.bool_) & known
-    # column 0: bad among labelled neighbours (NaN when unlabelled); column 1: bad among all
-    values = np.column_stack([np.where(known, bad, np.nan), bad]).astype(np.float64)
-    columns = {}
-    for name, graph in zip(AGGREGATE_GRAPHS, (graphs.social, graphs.links()), strict=True):
-        mean, _ = kernels.neighbour_mean_max(graph.indptr, graph.indices, values)
-        count = np.nan_to_num(mean[:, 1]) * graph.degree()
-        columns[f"g_{name}_bad_neighbours"] = np.rint(count).astype(np.int64)
-        columns[f"g_{name}_bad_share"] = mean[:, 0]
-        share = np.ascontiguousarray(mean[:, :1])
-        mean2, max2 = kernels.neighbour_aggregate(graph.indptr, graph.indices, share, share)
-        columns[f"g_{name}_n2_mean_bad_share"] = mean2[:, 0]
-        columns[f"g_{name}_n2_max_bad_share"] = max2[:, 0]
     return as_frame(graphs.account_ids, columns)

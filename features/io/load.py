@@ -132,10 +132,15 @@ def latest_labels(labels: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def known_at(history: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The one rule for which labels are known at a snapshot (label-derived features see
+    only these): decisions made by `as_of` (or undated), the latest one per account."""
+    return latest_labels(cut_at(history, "labelled_at", as_of))
+
+
 def labels_known_at(ds: Dataset) -> pl.DataFrame:
     """One label per account as moderators knew it at the snapshot (for label-derived features)."""
-    history = ds.label_history if ds.label_history is not None else ds.labels
-    return latest_labels(cut_at(history, "labelled_at", ds.as_of))
+    return known_at(ds.label_history if ds.label_history is not None else ds.labels, ds.as_of)
 
 
 def latest(frame: pl.DataFrame | pl.LazyFrame, column: str) -> datetime | None:

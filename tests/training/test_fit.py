@@ -9,6 +9,7 @@ import pytest
 
 import features.registry
 from common.errors import UserError
+from features.io.load import known_at
 from features.registry import describe
 from training.boost import class_weights, dataset, lgb_params, train_booster
 from training.config import ModelConfig, SearchConfig, SplitConfig, TrainConfig, with_overrides
@@ -160,7 +161,8 @@ def test_label_features_only_see_labels_known_at_the_snapshot(world):
     config = TrainConfig()
 
     def table(labels, snapshot):
-        args = (world.features, labels, split, config, world.graph, share_fn, snapshot)
+        known = known_at(labels, snapshot) if snapshot else None
+        args = (world.features, labels, split, config, world.graph, share_fn, known)
         return add_label_features(*args)[0]
 
     assert table(world.labels, as_of).equals(table(flipped, as_of))

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from features.config import GraphConfig
-from features.graph import bad_neighbour_share, build_graph_features, build_graphs
+from features.graph import bad_neighbour_share, build_graph_features, build_graphs, label_graphs
 from features.graph.specs import DEFAULT_NEIGHBOUR_COLUMNS, aggregate_spec, specs_for
 from features.registry import all_specs
 from tests.features.graph.worlds import dataset, ring_world
@@ -113,7 +113,7 @@ def test_bad_neighbour_share():
     graphs = build_graphs(ds, CONFIG)
     known = np.array([True, True, True, False])
     bad = np.array([False, True, False, True])  # d's label is unknown: it does not count
-    frame = bad_neighbour_share(graphs, bad, known)
+    frame = bad_neighbour_share(label_graphs(graphs), bad, known)
     rows = {r["account_id"]: r for r in frame.iter_rows(named=True)}
     assert rows["a"]["g_rel_bad_neighbours"] == 1 and rows["a"]["g_rel_bad_share"] == 0.5
     assert rows["b"]["g_rel_bad_share"] == 0.0 and rows["d"]["g_rel_bad_share"] == 0.0
@@ -188,7 +188,7 @@ def test_bad_share_reaches_two_hops_over_a_bipartite_graph():
     order = graphs.account_ids.to_list()  # g1 g2 u1 u2 u3 u4
     known = np.isin(order, ["u2", "u3", "u4"])
     bad = np.isin(order, ["u2"])
-    frame = bad_neighbour_share(graphs, bad, known)
+    frame = bad_neighbour_share(label_graphs(graphs), bad, known)
     rows = {r["account_id"]: r for r in frame.iter_rows(named=True)}
     assert rows["u1"]["g_rel_bad_share"] is None  # its neighbour g1 has no label
     assert rows["g1"]["g_rel_bad_share"] == 0.5 and rows["g2"]["g_rel_bad_share"] == 0.0
