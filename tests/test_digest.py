@@ -103,7 +103,7 @@ def run_world(tmp: Path) -> dict:
     settings = Settings()
     ds = load_dataset(data)
     table = commands.build_features(ds, settings)
-    fit = commands.fit(table, ds.labels, table.rings.components, settings, as_of=ds.as_of)
+    fit = commands.fit(table, ds.labels, table.rings.components, settings, labels_known_at(ds))
     frame = commands.label_features(table.frame, fit.model, table.graphs, labels_known_at(ds))
     result = score_base(
         frame,
