@@ -31,6 +31,7 @@ from features.io.contract import Dataset
 from features.io.load import load_dataset
 from features.pipeline import FeatureTable, feature_table
 
+COMPILED_MODELS = "compiled-models"  # in the workspace: native predictors, one folder per model
 FEATURE_CACHE = "feature-cache"
 TRUTH_FILE = "truth.parquet"  # written by the simulator beside the tables; evaluation only
 DEMO_EXPERIMENT = "ringwatch-demo"
@@ -228,6 +229,7 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     from detection.console import bar
     from detection.pipeline import output_name, score_base
     from features.io.load import labels_known_at, normalise_as_of
+    from training.compiled import compile_model
     from training.registry import load_model
 
     config = request.settings.score.check()
@@ -243,6 +245,9 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     spent["load"] = time.perf_counter() - start
     say(f"loading model {request.model}")
     model = load_model(request.model, request.workspace or WORKSPACE)
+    if ds.accounts.height >= config.compile_min_accounts:
+        root = Path(request.workspace or WORKSPACE) / COMPILED_MODELS
+        model.compiled = compile_model(model, root, say)
     settings = with_feature_settings(request.settings, model.info)
     spent["model"] = time.perf_counter() - start - spent["load"]
     table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)

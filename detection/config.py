@@ -32,6 +32,8 @@ class ScoreConfig:
     max_ring_sections: int = 12  # report sections for the largest rings (the rest: table only)
     max_drawn_nodes: int = 80  # ring drawings show at most this many accounts
     report_rows: int = 1_000  # candidate rows in report.html (every row is in the CSV)
+    compile_min_accounts: int = 100_000  # compile the model to native code (seconds, once
+    # per model version, then reused) for a base at least this big; smaller ones use LightGBM
 
     def check(self) -> ScoreConfig:
         """Raise UserError naming the first setting out of range; return self when all are fine."""

@@ -268,6 +268,7 @@ def manifest_of(
             "name": model.name,
             "version": model.version,
             "features": len(model.feature_names),
+            "predictor": "compiled" if getattr(model, "compiled", None) else "lightgbm",
             "info": {k: v for k, v in info.items() if k in ("run_id", "aliases")},
         },
         settings=config.to_dict(),

@@ -39,14 +39,14 @@ def head_column(reason: str) -> str:
     return f"{HEAD_PREFIX}{reason}"
 
 
-def predict(model: Model, part: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(calibrated score, raw log-odds) of one chunk, with one pass over the trees when the
-    model exposes `raw_score` and `calibrator` (RingwatchModel does); raw is NaN otherwise."""
-    raw_score, calibrator = getattr(model, "raw_score", None), getattr(model, "calibrator", None)
-    if raw_score is None or calibrator is None:
-        return model.predict(part), np.full(part.height, np.nan)
-    raw = raw_score(part)
-    return calibrator.apply(raw), raw
+def predict(model: Model, part: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(calibrated score, raw log-odds, head scores) of one chunk: one matrix and one call for
+    the overall booster and every head when the model has `scores` (RingwatchModel, compiled
+    or not); raw is NaN for other models."""
+    scores = getattr(model, "scores", None)
+    if scores is not None:
+        return scores(part)
+    return model.predict(part), np.full(part.height, np.nan), model.predict_heads(part)
 
 
 def score_chunks(
@@ -68,8 +68,8 @@ def score_chunks(
     for start in range(0, n, chunk_size):
         part = features.slice(start, chunk_size).select(columns)
         end = start + part.height
-        score[start:end], raw[start:end] = predict(model, part)
-        for reason, values in model.predict_heads(part).items():
+        score[start:end], raw[start:end], head_scores = predict(model, part)
+        for reason, values in head_scores.items():
             heads.setdefault(reason, np.empty(n, dtype=np.float64))[start:end] = values
         if progress is not None:
             progress(part.height)
