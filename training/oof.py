@@ -43,7 +43,8 @@ def _shares(
     if out.height != len(ids):
         raise RuntimeError(f"bad_neighbour_share returned {out.height} rows for {len(ids)} nodes")
     if "account_id" in out.columns:
-        out = out.sort("account_id")
+        if not out["account_id"].equals(ids, check_names=False):  # node order is the norm
+            out = out.sort("account_id")
         if not out["account_id"].equals(ids, check_names=False):
             raise RuntimeError("bad_neighbour_share rows do not match the graph's accounts")
         out = out.drop("account_id")
@@ -82,16 +83,19 @@ def oof_label_features(
     train = train.with_columns(fold_of_groups(train["group"], folds, seed).alias("fold"))
     bad = train.filter(pl.col("label") == 1)["account_id"]
     known_all, bad_all = _mask(ids, train["account_id"]), _mask(ids, bad)
-    outside = _shares(graphs, ids, bad_all, known_all, share_fn)  # held-out and unlabelled rows
-    pieces = [outside.filter(~pl.col("account_id").is_in(train["account_id"].implode()))]
+    out = _shares(graphs, ids, bad_all, known_all, share_fn)  # held-out and unlabelled rows
+    columns = [c for c in out.columns if c != "account_id"]
     for fold in range(folds):
         inside = train.filter(pl.col("fold") == fold)["account_id"]
         if inside.len() == 0:
             continue
         held = _mask(ids, inside)
         frame = _shares(graphs, ids, bad_all & ~held, known_all & ~held, share_fn)
-        pieces.append(frame.filter(pl.col("account_id").is_in(inside.implode())))
-    return pl.concat(pieces).sort("account_id")
+        rows = pl.Series(held)  # this fold's rows take this fold's values (rows stay in order)
+        out = out.with_columns(
+            pl.when(rows).then(frame[c]).otherwise(pl.col(c)).alias(c) for c in columns
+        )
+    return out
 
 
 def scoring_label_features(
