@@ -1,7 +1,9 @@
 """Compiled scoring: the model's boosters as native code (treelite 4.8 + tl2cgen 1.0, gcc).
 
 A booster compiled by tl2cgen gives exactly Booster.predict's raw scores (same float64
-comparisons against the same float64 thresholds; tested) at a fraction of the cost. Compiling
+comparisons against the same float64 thresholds; tested) at a fraction of the cost, except on
+values whose low 32 bits are all ones, which tl2cgen reads as missing: rows holding one are
+found with one vectorised test and scored by LightGBM instead (see misread_rows). Compiling
 takes seconds, so it happens once per model: the shared libraries go to a folder named by a
 sha256 of the boosters' text (`cache_root/<digest>/`), with `compiled.json` recording each
 library's sha256 and size; a library is loaded only after its bytes match that record (native
@@ -34,29 +36,44 @@ TOOLCHAIN = "gcc"
 MAIN = "main"
 
 
+def misread_rows(x: np.ndarray) -> np.ndarray:
+    """Rows holding a value the compiled code would take for missing: tl2cgen keeps a value
+    and a missing flag (int -1) in one union, so a float64 whose low 32 bits are all ones
+    (e.g. 8.25 minus one ulp) reads as missing there. Such rows go to LightGBM."""
+    low = x.view(np.uint64) & np.uint64(0xFFFFFFFF)
+    return np.flatnonzero((low == np.uint64(0xFFFFFFFF)).any(axis=1))
+
+
 @dataclass
 class CompiledBoosters:
-    """Native predictors of the overall booster and each reason head."""
+    """Native predictors of the overall booster and each reason head, with the LightGBM
+    boosters for the rare rows the native code cannot read exactly (see misread_rows)."""
 
     main: Any  # tl2cgen.Predictor
     heads: dict[str, Any]
     folder: Path
+    boosters: dict[str, Any]  # lightgbm.Booster by name: main, head-<reason>
 
     def raw_scores(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Raw log-odds of the overall booster and of every head over one float64 matrix."""
         import tl2cgen
 
-        matrix = tl2cgen.DMatrix(np.ascontiguousarray(x, dtype=np.float64))
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        matrix = tl2cgen.DMatrix(x)
         raw = self.main.predict(matrix, pred_margin=True).reshape(-1)
         heads = {r: p.predict(matrix, pred_margin=True).reshape(-1) for r, p in self.heads.items()}
+        rows = misread_rows(x)
+        if rows.size:
+            part = x[rows]
+            raw[rows] = self.boosters[MAIN].predict(part, raw_score=True)
+            for reason, values in heads.items():
+                values[rows] = self.boosters[f"head-{reason}"].predict(part, raw_score=True)
         return raw, heads
 
 
-def booster_texts(model: Any) -> dict[str, str]:
-    """The LightGBM text of the overall booster ("main") and of each head, by name."""
-    texts = {MAIN: model.booster.model_to_string()}
-    texts |= {f"head-{r}": h.booster.model_to_string() for r, h in sorted(model.heads.items())}
-    return texts
+def boosters_of(model: Any) -> dict[str, Any]:
+    """The LightGBM boosters of a model by name: the overall one ("main"), head-<reason>."""
+    return {MAIN: model.booster} | {f"head-{r}": h.booster for r, h in sorted(model.heads.items())}
 
 
 def model_digest(texts: dict[str, str]) -> str:
@@ -129,25 +146,25 @@ def compile_model(
 ) -> CompiledBoosters | None:
     """The model's compiled predictors, from `cache_root` or compiled now; None (said) when
     compiling fails, e.g. without a C compiler: LightGBM then scores as before."""
-    texts = booster_texts(model)
+    boosters = boosters_of(model)
+    texts = {name: booster.model_to_string() for name, booster in boosters.items()}
     folder = Path(cache_root) / model_digest(texts)
-    names = list(texts)
     try:
         if (folder / MANIFEST).exists():
             try:
-                return _wrap(load_compiled(folder, names), folder)
+                return _wrap(load_compiled(folder, list(texts)), folder, boosters)
             except (OSError, ValueError, KeyError) as error:
                 say(f"warning: compiled model in {folder} is damaged ({error}); compiling again")
         say("compiling the model to native code (once per model version)")
         compile_boosters(texts, folder, toolchain)
-        return _wrap(load_compiled(folder, names), folder)
+        return _wrap(load_compiled(folder, list(texts)), folder, boosters)
     except Exception as error:  # any failure to compile or load: LightGBM still scores
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         say(f"could not compile the model ({first[:200]}); scoring with LightGBM")
         return None
 
 
-def _wrap(predictors: dict[str, Any], folder: Path) -> CompiledBoosters:
+def _wrap(predictors: dict[str, Any], folder: Path, boosters: dict[str, Any]) -> CompiledBoosters:
     """CompiledBoosters from predictors named main / head-<reason>."""
     heads = {name.removeprefix("head-"): p for name, p in predictors.items() if name != MAIN}
-    return CompiledBoosters(predictors[MAIN], heads, folder)
+    return CompiledBoosters(predictors[MAIN], heads, folder, boosters)

@@ -28,16 +28,21 @@ def compiled(tmp_path_factory):
 
 def awkward_rows(x: np.ndarray, codes: list[int], seed: int = 0) -> np.ndarray:
     """The table's rows plus copies with missing values and zeros, and with tiny, huge and
-    nudged numbers outside the category columns `codes` (which only ever hold a category's
-    integer code or NaN: LightGBM and treelite read other values there differently)."""
+        nudged numbers outside the category columns `codes` (which only ever hold a category's
+        integer code or NaN: LightGBM and treelite read other values there differently), and with
+    values whose low 32 bits are all ones (what tl2cgen's native code would read as missing)."""
     rng = np.random.default_rng(seed)
-    more = x[rng.integers(0, x.shape[0], size=(4, x.shape[0]))].copy()
+    more = x[rng.integers(0, x.shape[0], size=(5, x.shape[0]))].copy()
     more[0][rng.random(more[0].shape) < 0.3] = np.nan
     more[1][rng.random(more[1].shape) < 0.3] = 0.0
     numeric = [c for c in range(x.shape[1]) if c not in codes]
     scale = rng.choice([1e-300, 1e-36, -1e-36, 1e300], size=(x.shape[0], len(numeric)))
     more[2][:, numeric] *= scale
     more[3][:, numeric] += rng.normal(scale=1e-9, size=scale.shape)  # next to thresholds
+    bits = more[4][:, numeric].view(np.uint64) | np.uint64(0xFFFFFFFF)  # tl2cgen's "missing"
+    more[4][:, numeric] = np.where(
+        rng.random(scale.shape) < 0.2, bits.view(np.float64), more[4][:, numeric]
+    )
     return np.vstack([x, *more])
 
 
