@@ -245,11 +245,11 @@ def main(sizes: list[int], out: Path | None, say: Say = print) -> dict:
 
 def compile_champion(workspace: Path) -> None:
     """Compile the champion model to native code (what the first weekly score would do)."""
-    from detection.commands import COMPILED_MODELS, DEFAULT_MODEL
+    from detection.commands import CHAMPION_URI, COMPILED_MODELS
     from training.compiled import compile_model
     from training.registry import load_model
 
-    model = load_model(DEFAULT_MODEL, workspace)
+    model = load_model(CHAMPION_URI, workspace)
     if compile_model(model, workspace / COMPILED_MODELS, print) is None:
         raise SystemExit("compiling the model failed")
 
