@@ -84,7 +84,8 @@ def fit_codes(frame: pl.DataFrame, columns: list[str]) -> dict[str, list[str]]:
 def encode(
     frame: pl.DataFrame, feature_names: list[str], codes: dict[str, list[str]]
 ) -> np.ndarray:
-    """The float64 matrix LightGBM sees: features in model order, categories as codes."""
+    """The float64 matrix LightGBM sees: features in model order, categories as codes; row-major
+    (C order), the layout LightGBM and the compiled predictors read without another copy."""
     missing = [n for n in feature_names if n not in frame.columns]
     if missing:
         raise UserError(f"feature table lacks column(s) the model needs: {', '.join(missing)}")
@@ -103,7 +104,7 @@ def encode(
             raise UserError(f"feature column '{name}' holds text but the model expects numbers")
         else:
             exprs.append(pl.col(name).cast(pl.Float64).alias(name))
-    return frame.select(exprs).to_numpy().astype(np.float64, copy=False)
+    return frame.select(exprs).to_numpy(order="c").astype(np.float64, copy=False)
 
 
 @dataclass
