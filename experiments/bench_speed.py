@@ -5,8 +5,9 @@ For each world size: simulate a world (not timed), then run `ringwatch features`
 group-by counts of the same events and edges, LightGBM on the labelled rows, Booster.predict
 over every account — step by step the same way. Each row gives wall time, CPU time (user +
 system, all threads) and the process's peak RSS, and ours over the peer's wall time. Before
-the first size a small world runs through every command so numba's cache is warm; the model
-is compiled to native code (once per model version) in its own process before `score`.
+the first size (when above 3,000 accounts) a small world runs through every command so
+numba's cache is warm; the model is compiled to native code (once per model version) in its
+own process before `score`.
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ def bench_speed(sizes: list[int], root: Path | None = None, say: Say = print) ->
     root = Path(tempfile.mkdtemp(prefix="bench-speed-", dir=root))
     try:
         before = machine()
-        warm_up(root, say)
+        if min(sizes) > WARM_ACCOUNTS:  # a smaller run is its own warm-up
+            warm_up(root, say)
         rows = [r for accounts in sizes for r in bench_size(accounts, root, say)]
         return {"before": before, "after": machine(), "rows": rows}
     finally:

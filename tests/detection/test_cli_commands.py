@@ -73,9 +73,11 @@ def test_bench_quality_runs_the_product_on_a_public_format(tmp_path: Path) -> No
 def test_bench_speed_on_a_small_world(tmp_path: Path) -> None:
     result = invoke("bench", "speed", "--accounts", 1500, "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    rows = json.loads((tmp_path / "speed.json").read_text())
-    assert {r["stage"] for r in rows} == {"simulate", "load", "behaviour", "graph", "train",
-                                          "score"}  # fmt: skip
+    result = json.loads((tmp_path / "speed.json").read_text())
+    rows = {r["command"]: r for r in result["rows"]}
+    assert set(rows) == {"features", "train", "compile", "score", "end to end"}
+    assert all(rows[c]["peer_wall_s"] > 0 for c in ("features", "train", "score", "end to end"))
+    assert {"date", "load_average"} <= set(result["before"])
 
 
 def test_bench_and_settings_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
