@@ -247,7 +247,8 @@ def main(sizes: list[int], out: Path | None, say: Say = print) -> dict:
 
 def compile_champion(workspace: Path) -> None:
     """Compile the champion model to native code (what the first weekly score would do)."""
-    from detection.commands import CHAMPION_URI, COMPILED_MODELS
+    from detection.commands import COMPILED_MODELS
+    from detection.settings import CHAMPION_URI
     from training.compiled import compile_model
     from training.registry import load_model
 
