@@ -213,7 +213,8 @@ def test_a_damaged_earlier_list_and_cache_entry_are_skipped_by_name(as_of, base,
     older.write_parquet(out / "2024-01-08" / "candidates.parquet")
     workspace = Path(shutil.copytree(base["workspace"], tmp_path / "ws"))
     for entry in (workspace / "feature-cache").iterdir():
-        (entry / "features.parquet").write_bytes(b"PAR1 not really")
+        if entry.is_dir():  # beside the entries: input-hashes.json
+            (entry / "features.parquet").write_bytes(b"PAR1 not really")
     result = ringwatch(
         "score", base["data"], "--model", base["model"], "--out", out, "--workspace", workspace
     )
