@@ -129,10 +129,9 @@ def detect(data: Path, say: Say) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFra
     ds = load_dataset(data)
     table = commands.build_features(ds, settings, None, say)
     say("training")
-    model = commands.fit(table, ds.labels, table.rings.components, settings, ds.as_of).model
     known = labels_known_at(ds)
-    graphs = commands.graphs_of(table, ds, settings) if model.label_features else None
-    frame = commands.label_features(table.frame, model, graphs, known)
+    model = commands.fit(table, ds.labels, table.rings.components, settings, known).model
+    frame = commands.label_features(table.frame, model, table.graphs, known)
     say("scoring")
     scores = score_chunks(model, frame, settings.score.chunk_size).select("account_id", "score")
     return scores, table.rings.membership, known.select("account_id", "label")
