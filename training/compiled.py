@@ -137,7 +137,7 @@ def load_compiled(folder: Path, names: list[str]) -> dict[str, Any]:
             "sha256"
         ):
             raise ValueError(f"{library} does not match its recorded sha256")
-        predictors[name] = tl2cgen.Predictor(library, nthread=os.cpu_count() or 1)
+        predictors[name] = tl2cgen.Predictor(library)  # OpenMP's current thread limit
     return predictors
 
 

@@ -20,9 +20,8 @@ def compiled(tmp_path_factory):
     root = tmp_path_factory.mktemp("compiled")
     said: list[str] = []
     boosters = compile_model(fit.model, root, said.append)
-    assert boosters is not None and said == [
-        "compiling the model to native code (once per model version)"
-    ]
+    assert boosters is not None, said
+    assert said == ["compiling the model to native code (once per model version)"]
     return fit, root, boosters
 
 
