@@ -425,13 +425,32 @@ def test_sigint_during_train_registers_nothing_and_leaves_no_run_running(
 ):
     from tests.conftest import _copy_store
 
-    workspace = Path(shutil.copytree(base["workspace"], tmp_path / "ws"))
-    _copy_store(
-        mlflow_template_store, workspace / "mlflow.db", (workspace / "mlartifacts" / "0").as_uri()
-    )
+    # The signal races the run's own progress: on a loaded machine it has once been seen to
+    # miss (exit 0, model registered; not reproduced alone). Up to 3 tries, each in a fresh
+    # workspace, so a real "Ctrl-C is swallowed" bug still fails every try.
+    for attempt in range(3):
+        workspace = Path(shutil.copytree(base["workspace"], tmp_path / f"ws{attempt}"))
+        _copy_store(
+            mlflow_template_store,
+            workspace / "mlflow.db",
+            (workspace / "mlartifacts" / "0").as_uri(),
+        )
+        process, err = _interrupted_train(base["data"], workspace)
+        if process.returncode == 130:
+            break
+    assert process.returncode == 130, err[-2000:]
+    assert len(error_lines(err)) == 1 and "Traceback" not in err
+    with contextlib.closing(sqlite3.connect(workspace / "mlflow.db")) as db:
+        statuses = {s for (s,) in db.execute("SELECT status FROM runs")}
+        versions = db.execute("SELECT count(*) FROM model_versions").fetchone()[0]
+    assert statuses <= {"KILLED", "FAILED"} and versions == 0
+
+
+def _interrupted_train(data: Path, workspace: Path) -> tuple[subprocess.Popen, str]:
+    """Run `ringwatch train` and send it SIGINT once it starts logging the run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["PYTHONUNBUFFERED"] = "1"
-    command = [RINGWATCH, "train", str(base["data"]), "--workspace", str(workspace)]
+    command = [RINGWATCH, "train", str(data), "--workspace", str(workspace)]
     process = subprocess.Popen(
         command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )
@@ -440,9 +459,4 @@ def test_sigint_during_train_registers_nothing_and_leaves_no_run_running(
             process.send_signal(signal.SIGINT)
             break
     _, err = process.communicate(timeout=600)
-    assert process.returncode == 130, err[-2000:]
-    assert len(error_lines(err)) == 1 and "Traceback" not in err
-    with contextlib.closing(sqlite3.connect(workspace / "mlflow.db")) as db:
-        statuses = {s for (s,) in db.execute("SELECT status FROM runs")}
-        versions = db.execute("SELECT count(*) FROM model_versions").fetchone()[0]
-    assert statuses <= {"KILLED", "FAILED"} and versions == 0
+    return process, err
