@@ -3,8 +3,9 @@
 Accounts are split into stable account-hash buckets; each bucket's events are read, normalised
 and turned into per-account features on their own (an account's own events all fall in its
 bucket). Cross-account features (identifier crowding, follows received and followed back,
-headlines shared with other accounts) come from small distinct-pair tables gathered over all
-buckets. The result does not depend on the bucket count (floats up to last-bit rounding).
+headlines shared with other accounts, new identifiers that other established accounts took up
+too) come from small distinct-pair tables gathered over all buckets. The result does not
+depend on the bucket count (floats up to last-bit rounding).
 
 Accounts without events: counts are 0 (and so are crowding and payment_total: nobody shares
 an identifier it never used); means, shares, ratios, timing and recency are null (undefined).
@@ -22,7 +23,7 @@ from features.behaviour.content import content_features, duplicate_features
 from features.behaviour.identity import IDENTIFIERS, identifier_pairs, identity_features
 from features.behaviour.kernels import DAY
 from features.behaviour.money import money_features
-from features.behaviour.novelty import novelty_features
+from features.behaviour.novelty import NOVEL_IDENTIFIERS, new_sharers, novelty_features
 from features.behaviour.reports import report_features
 from features.behaviour.seam import account_index, as_of_us, event_source, hashed
 from features.behaviour.social import (
@@ -36,7 +37,7 @@ from features.behaviour.timing import timing_features
 from features.config import BehaviourConfig
 
 ZERO_FILLED_FLOATS = ("payment_total", *(f"{p}_crowding_mean" for p in IDENTIFIERS.values()))
-PAIR_KINDS = (*IDENTIFIERS, "headline", "follow")
+PAIR_KINDS = (*IDENTIFIERS, "headline", "follow", *(f"new_{c}" for c in NOVEL_IDENTIFIERS))
 
 
 def join_all(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -52,6 +53,7 @@ def bucket_features(
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """Per-account features of one bucket, and its distinct-pair tables for the cross stage."""
     content, headline_pairs = content_features(ev)
+    novelty, novel_pairs = novelty_features(ev, as_of, config.novelty_days)
     local = join_all(
         [
             activity_features(ev, as_of, config.windows_days),
@@ -60,13 +62,13 @@ def bucket_features(
             report_features(ev),
             engagement_features(ev),
             content,
-            novelty_features(ev, as_of, config.novelty_days),
+            novelty,
         ]
     )
     pairs = {kind: identifier_pairs(ev, kind) for kind in IDENTIFIERS}
     pairs["headline"] = headline_pairs
     pairs["follow"] = follow_pairs(ev, keys)
-    return local, pairs
+    return local, pairs | novel_pairs
 
 
 def cross_features(pairs: dict[str, list[pl.DataFrame]]) -> list[pl.DataFrame]:
@@ -77,6 +79,10 @@ def cross_features(pairs: dict[str, list[pl.DataFrame]]) -> list[pl.DataFrame]:
     ]
     out.append(duplicate_features(pl.concat(pairs["headline"], how="vertical_relaxed")))
     out.append(follow_features(pl.concat(pairs["follow"], how="vertical_relaxed")))
+    out += [
+        new_sharers(pl.concat(pairs[f"new_{c}"], how="vertical_relaxed"), p)
+        for c, p in NOVEL_IDENTIFIERS.items()
+    ]
     return out
 
 

@@ -25,23 +25,44 @@ NOVEL_IDENTIFIERS = {"device": "device", "ip": "ip", "instrument": "instrument"}
 NOVEL_COLUMNS = {**NOVEL_IDENTIFIERS, "code": "action"}
 
 
-def new_share(ev: pl.DataFrame, column: str, prefix: str, start: int) -> pl.DataFrame:
-    """Per account with recent non-null `column` values: the share of its recent such events
-    whose value it first used inside the window (never before)."""
+def first_uses(ev: pl.DataFrame, column: str, start: int) -> pl.DataFrame:
+    """Distinct (aidx, value) pairs of `column` used inside the window: when the account first
+    used the value (`first_us`) and how many of its recent events carry it (`n_recent`)."""
     recent = pl.col("ts") > start
     return (
         ev.lazy()
         .filter(pl.col(column).is_not_null())
-        .group_by("aidx", column)
+        .group_by("aidx", pl.col(column).alias("key"))
         .agg(pl.col("ts").min().alias("first_us"), recent.sum().alias("n_recent"))
         .filter(pl.col("n_recent") > 0)
+        .collect()
+    )
+
+
+def new_share(uses: pl.DataFrame, prefix: str, start: int) -> pl.DataFrame:
+    """Per account with recent values: the share of its recent events on values it first
+    used inside the window (never before)."""
+    n_recent = pl.col("n_recent")
+    share = n_recent.filter(pl.col("first_us") > start).sum() / n_recent.sum()
+    return uses.group_by("aidx").agg(share.alias(f"new_{prefix}_share"))
+
+
+def new_pairs(uses: pl.DataFrame, established: pl.DataFrame, start: int) -> pl.DataFrame:
+    """Distinct (aidx, key) pairs of identifiers that accounts with a history (`established`:
+    one aidx column) first used inside the window, for the cross-account sharers count."""
+    fresh = uses.lazy().filter(pl.col("first_us") > start).select("aidx", "key")
+    return fresh.join(established.lazy(), on="aidx", how="semi").collect()
+
+
+def new_sharers(pairs: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """Per account: the most other established accounts that newly took up, inside the window,
+    one of the identifiers it newly took up (crews moving into old accounts share new kit)."""
+    counts = pairs.lazy().group_by("key").agg(pl.len().alias("n_accounts"))
+    return (
+        pairs.lazy()
+        .join(counts, on="key", how="left")
         .group_by("aidx")
-        .agg(
-            (
-                pl.col("n_recent").filter(pl.col("first_us") > start).sum()
-                / pl.col("n_recent").sum()
-            ).alias(f"new_{prefix}_share")
-        )
+        .agg((pl.col("n_accounts").max() - 1).alias(f"new_{prefix}_sharers"))
         .collect()
     )
 
@@ -94,17 +115,26 @@ def edit_to_payment(ev: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def novelty_features(ev: pl.DataFrame, as_of: int, days: int) -> pl.DataFrame:
+def novelty_features(
+    ev: pl.DataFrame, as_of: int, days: int
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """Per account with events: the novelty shares, activity change ratio, first-payment
-    history and edit-to-payment time (see the module doc for nulls)."""
+    history and edit-to-payment time (see the module doc for nulls); and per identifier kind
+    the (aidx, key) pairs newly taken up by established accounts, for `new_sharers`."""
     start = as_of - days * DAY
-    out = history(ev, start, days).lazy()
+    base = history(ev, start, days)
+    established = base.filter(pl.col("has_history")).select("aidx")
+    out = base.lazy()
+    pairs = {}
     for column, prefix in NOVEL_COLUMNS.items():
-        out = out.join(new_share(ev, column, prefix, start).lazy(), on="aidx", how="left")
+        uses = first_uses(ev, column, start)
+        out = out.join(new_share(uses, prefix, start).lazy(), on="aidx", how="left")
+        if column in NOVEL_IDENTIFIERS:
+            pairs[f"new_{column}"] = new_pairs(uses, established, start)
     out = out.join(edit_to_payment(ev).lazy(), on="aidx", how="left")
     shares = [f"new_{prefix}_share" for prefix in NOVEL_COLUMNS.values()]
     first_pay = pl.col("first_pay_us")
-    return out.select(
+    frame = out.select(
         "aidx",
         *(pl.when(pl.col("has_history")).then(pl.col(name)).alias(name) for name in shares),
         "activity_change_ratio",
@@ -112,3 +142,4 @@ def novelty_features(ev: pl.DataFrame, as_of: int, days: int) -> pl.DataFrame:
         ((first_pay - pl.col("novelty_first_us")) / DAY).alias("history_days_before_payment"),
         "edit_to_payment_hours",
     ).collect()
+    return frame, pairs

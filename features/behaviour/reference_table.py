@@ -129,6 +129,29 @@ def novelty(evs: list[dict], as_of: int, days: int) -> dict:
     return f
 
 
+def new_identifiers(evs: list[dict], as_of: int, days: int) -> dict[str, set]:
+    """Per identifier column: the values an account with earlier events first used inside the
+    recent window (empty for accounts without earlier events)."""
+    start = as_of - days * DAY
+    if not any(e["ts"] <= start for e in evs):
+        return {column: set() for column, _ in IDENTITY}
+    out = {}
+    for column, _ in IDENTITY:
+        before = {e[column] for e in evs if e["ts"] <= start}
+        out[column] = {e[column] for e in evs if e["ts"] > start} - before - {None}
+    return out
+
+
+def sharers(new: dict[str, set], new_users: dict[str, dict]) -> dict:
+    """Most other established accounts that newly took up one of its new identifiers."""
+    return {
+        f"new_{prefix}_sharers": max(
+            (len(new_users[column][v]) - 1 for v in new[column]), default=0
+        )
+        for column, prefix in IDENTITY
+    }
+
+
 def reference_features(
     accounts: pl.DataFrame,
     events: pl.DataFrame,
@@ -160,6 +183,15 @@ def reference_features(
         target = e["target_id"]
         if e["action"] == "follow" and target in known and target != e["account_id"]:
             follows.add((e["account_id"], target))
+    new = {
+        a["account_id"]: new_identifiers(by_account[a["account_id"]], cut, config.novelty_days)
+        for a in accts
+    }
+    new_users: dict[str, dict] = {c: defaultdict(set) for c, _ in IDENTITY}
+    for account, values in new.items():
+        for column, _ in IDENTITY:
+            for v in values[column]:
+                new_users[column][v].add(account)
     table = []
     for a in accts:
         own = by_account[a["account_id"]]
@@ -198,6 +230,7 @@ def reference_features(
         f["reports_per_post"] = share(f["n_report_received"], f["n_post"])
         f.update(content(own, sig_users))
         f.update(novelty(own, cut, config.novelty_days))
+        f.update(sharers(new[a["account_id"]], new_users))
         created = micros(a.get("created_at"))
         age = (cut - created) / DAY if created is not None else None
         first, last, first_post = f["first"], f["last"], f["first_post"]

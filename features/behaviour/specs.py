@@ -181,6 +181,16 @@ NOVELTY: list[Row] = [
         )
         for prefix, what in (("device", "device"), ("ip", "IP"), ("instrument", "instrument"))
     ),
+    *(
+        (
+            f"new_{prefix}_sharers",
+            f"most other accounts with earlier events that also first used one of its new "
+            f"{what}s in the last {{days}} days (0 if none)",
+            "accounts",
+            True,
+        )
+        for prefix, what in (("device", "device"), ("ip", "IP"), ("instrument", "instrument"))
+    ),
     (
         "new_action_share",
         "share of its events in the last {days} days of actions it never took before "

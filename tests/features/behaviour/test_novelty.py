@@ -34,11 +34,13 @@ def event(account: str, days_ago: float, action: str, **extra) -> dict:
     }
 
 
-def features(rows: list[dict], config: BehaviourConfig = BehaviourConfig()) -> dict[str, dict]:
+def features(
+    rows: list[dict], config: BehaviourConfig = BehaviourConfig(), columns=COLUMNS
+) -> dict[str, dict]:
     accounts = pl.DataFrame({"account_id": sorted({r["account_id"] for r in rows} | {"quiet"})})
     events = pl.DataFrame(rows, schema=EVENTS.schema)
     table = build_behaviour_features(accounts, events, AS_OF, config)
-    return {r["account_id"]: r for r in table.select("account_id", *COLUMNS).to_dicts()}
+    return {r["account_id"]: r for r in table.select("account_id", *columns).to_dicts()}
 
 
 def test_takeover_breaks_with_the_accounts_own_past() -> None:
@@ -84,3 +86,20 @@ def test_window_and_edit_order() -> None:
     wide = features(rows, BehaviourConfig(novelty_days=15))["a"]  # d2 first used inside
     assert wide["new_device_share"] == pytest.approx(1.0)
     assert wide["new_action_share"] == pytest.approx(2 / 3)  # payment, edit new; login not
+
+
+def test_new_kit_shared_by_established_accounts_counts_sharers() -> None:
+    rows = [
+        event("t", 30, "login", device="home-t"),
+        event("u", 30, "login", device="home-u"),
+        event("t", 2, "login", device="kit", ip="9.9.9.9"),
+        event("u", 1, "login", device="kit", ip="9.9.9.9"),
+        event("fresh", 1, "login", device="kit"),  # no past: not an established account
+        event("v", 30, "login", device="kit"),  # used kit long ago: not new to v
+        event("v", 1, "login", device="kit"),
+    ]
+    got = features(rows, columns=("new_device_sharers", "new_ip_sharers"))
+    for account in ("t", "u"):
+        assert got[account]["new_device_sharers"] == got[account]["new_ip_sharers"] == 1
+    assert got["fresh"]["new_device_sharers"] == got["v"]["new_device_sharers"] == 0
+    assert got["quiet"]["new_device_sharers"] == 0
