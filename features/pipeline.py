@@ -109,8 +109,8 @@ def build_feature_table(
     say("graph features")
     graph = build_graph_features(ds, graphs, behaviour, config.graph, rings=rings)
     frame = side_by_side([account_attributes(ds), behaviour, graph])
-    say("anomaly score (isolation forest, no labels)")
-    frame = with_anomaly_score(frame, config.anomaly)
+    say("anomaly scores (isolation forests, no labels)")
+    frame = with_anomaly_score(frame, config.anomaly, config)
     return FeatureTable(frame=frame, rings=rings, graphs=label_graphs(graphs))
 
 

@@ -13,3 +13,9 @@ class FeatureSpec:
     description: str
     unit: str
     stage: str  # "behaviour", "graph", "anomaly", "attribute" or "label-derived"
+    family: str = ""  # what it describes (activity, timing, identity, ...); "" = its stage
+
+    @property
+    def group(self) -> str:
+        """The family, or the stage for features without one (graph, attribute, ...)."""
+        return self.family or self.stage

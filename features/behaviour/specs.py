@@ -226,20 +226,39 @@ def novelty_rows(days: int) -> list[Row]:
     return [(name, text.format(days=days), unit, integer) for name, text, unit, integer in NOVELTY]
 
 
+def families(
+    windows: tuple[int, ...], novelty_days: int = BehaviourConfig().novelty_days
+) -> list[tuple[str, list[Row]]]:
+    """Every behavioural column in output order, grouped by what it describes."""
+    identity: list[Row] = []
+    for prefix, what in (("device", "device"), ("ip", "IP"), ("instrument", "payment instrument")):
+        identity += identity_rows(prefix, what)
+    return [
+        ("activity", activity_rows(windows)),
+        ("timing", TIMING),
+        ("identity", identity),
+        ("social", SOCIAL),
+        ("money", MONEY),
+        ("reports", REPORTS),
+        ("content", CONTENT),
+        ("novelty", novelty_rows(novelty_days)),
+    ]
+
+
 def rows(windows: tuple[int, ...], novelty_days: int = BehaviourConfig().novelty_days) -> list[Row]:
     """Every behavioural column in output order."""
-    out = activity_rows(windows) + TIMING
-    for prefix, what in (("device", "device"), ("ip", "IP"), ("instrument", "payment instrument")):
-        out += identity_rows(prefix, what)
-    return out + SOCIAL + MONEY + REPORTS + CONTENT + novelty_rows(novelty_days)
+    return [row for _, group in families(windows, novelty_days) for row in group]
 
 
 def behaviour_specs(
     windows: tuple[int, ...], novelty_days: int = BehaviourConfig().novelty_days
 ) -> tuple[FeatureSpec, ...]:
     """The registry entries for the given activity windows and novelty window."""
-    specs = rows(windows, novelty_days)
-    return tuple(FeatureSpec(name, text, unit, STAGE) for name, text, unit, _ in specs)
+    return tuple(
+        FeatureSpec(name, text, unit, STAGE, family)
+        for family, group in families(windows, novelty_days)
+        for name, text, unit, _ in group
+    )
 
 
 def integer_columns(windows: tuple[int, ...]) -> frozenset[str]:

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 from polars.testing import assert_series_equal
 
-from features.anomaly import COLUMN, fit_anomaly, with_anomaly_score
+from features.anomaly import COLUMN, column_sets, fit_anomaly, input_columns, with_anomaly_score
 from features.config import AnomalyConfig
 from features.registry import describe
 
@@ -45,10 +45,24 @@ def test_same_base_same_scores_and_sampling_is_seeded() -> None:
 
 def test_inputs_are_numeric_columns_and_all_null_columns_are_harmless() -> None:
     frame = base().with_columns(empty=pl.lit(None, pl.Float64))
-    model = fit_anomaly(frame)
-    assert model.columns == ("verified", "x", "y", "z", "empty")
-    assert np.isfinite(model.fill).all()
-    assert with_anomaly_score(frame)[COLUMN].is_finite().all()
+    columns = tuple(input_columns(frame))
+    assert columns == ("verified", "x", "y", "z", "empty")
+    assert np.isfinite(fit_anomaly(frame, columns).fill).all()
+    scored = with_anomaly_score(frame)
+    assert scored[COLUMN].is_finite().all() and scored["anomaly_attribute"].is_finite().all()
+
+
+def test_each_feature_family_gets_its_own_forest() -> None:
+    columns = ["n_post", "events_7d", "iet_cv", "new_device_share", "g_rel_degree", "followers"]
+    sets = column_sets(columns)
+    assert sets["anomaly_score"] == tuple(columns)
+    assert sets["anomaly_activity"] == ("n_post", "events_7d")
+    assert sets["anomaly_timing"] == ("iet_cv",)
+    assert sets["anomaly_novelty"] == ("new_device_share",)
+    assert sets["anomaly_graph"] == ("g_rel_degree",)
+    assert sets["anomaly_attribute"] == ("followers",)
+    assert "anomaly_content" not in sets  # no content column: no forest
+    assert input_columns(pl.DataFrame({"x": [1.0], "anomaly_timing": [0.5]})) == ["x"]
 
 
 def test_disabled_or_empty_tables_are_left_alone() -> None:
@@ -60,3 +74,4 @@ def test_disabled_or_empty_tables_are_left_alone() -> None:
 def test_registered_as_its_own_stage() -> None:
     spec = describe(COLUMN)
     assert spec.stage == "anomaly" and "isolation forest" in spec.description
+    assert describe("anomaly_novelty").stage == "anomaly"
