@@ -33,6 +33,7 @@ from features.behaviour.buckets import account_buckets, bucket_count
 from features.behaviour.build import assemble, bucket_features
 from features.behaviour.content import crowded_duplicates
 from features.behaviour.identity import IDENTIFIERS, crowded_identity, with_crowding
+from features.behaviour.novelty import NOVEL_IDENTIFIERS, crowded_new
 from features.behaviour.seam import account_index, as_of_us, event_source, hashed, normalise
 from features.behaviour.social import follow_counts, follow_ratios
 from features.config import BehaviourConfig
@@ -41,7 +42,11 @@ from features.io.contract import EVENTS
 
 __all__ = ["build_behaviour_on", "event_pieces", "identifier_usages"]
 
-KEYED = (*IDENTIFIERS, "headline")  # pair tables whose cross features count key holders
+KEYED = (
+    *IDENTIFIERS,
+    "headline",
+    *(f"new_{c}" for c in NOVEL_IDENTIFIERS),
+)  # pair tables whose cross features count key holders
 BUCKETS_PER_WORKER = 4  # at least this many buckets per worker (load balance, retries)
 Piece = tuple[int, str, int, int, bool]  # (number, file, first row, rows, typed already)
 
@@ -171,6 +176,10 @@ def finish_stage(bucket: int, root: Path, as_of: int, config: BehaviourConfig) -
     given = summed(read_parts(root / "given", bucket), "src")
     received = summed(read_parts(root / "received", bucket), "dst")
     cross.append(follow_ratios(given, received))
+    cross += [
+        crowded_new(read_parts(root / f"crowd-new_{kind}", bucket), prefix)
+        for kind, prefix in NOVEL_IDENTIFIERS.items()
+    ]
     frame = assemble(index, local, cross, as_of, config)
     write_part(frame, root / "features" / f"bucket={bucket:05d}" / "features.parquet")
     return frame.height

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from features.behaviour.identity import with_crowding
 from features.behaviour.kernels import DAY, HOUR
 from features.behaviour.seam import CODE
 
@@ -54,17 +55,17 @@ def new_pairs(uses: pl.DataFrame, established: pl.DataFrame, start: int) -> pl.D
     return fresh.join(established.lazy(), on="aidx", how="semi").collect()
 
 
-def new_sharers(pairs: pl.DataFrame, prefix: str) -> pl.DataFrame:
+def crowded_new(crowded: pl.LazyFrame | pl.DataFrame, prefix: str) -> pl.DataFrame:
     """Per account: the most other established accounts that newly took up, inside the window,
-    one of the identifiers it newly took up (crews moving into old accounts share new kit)."""
-    counts = pairs.lazy().group_by("key").agg(pl.len().alias("n_accounts"))
-    return (
-        pairs.lazy()
-        .join(counts, on="key", how="left")
-        .group_by("aidx")
-        .agg((pl.col("n_accounts").max() - 1).alias(f"new_{prefix}_sharers"))
-        .collect()
-    )
+    one of the identifiers it newly took up (crews moving into old accounts share new kit),
+    from new-identifier pairs that already carry `n_accounts` (with_crowding)."""
+    others = pl.col("n_accounts").max() - 1
+    return crowded.lazy().group_by("aidx").agg(others.alias(f"new_{prefix}_sharers")).collect()
+
+
+def new_sharers(pairs: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """crowded_new of the gathered new-identifier pairs of every bucket."""
+    return crowded_new(with_crowding(pairs.lazy()), prefix)
 
 
 def history(ev: pl.DataFrame, start: int, days: int) -> pl.DataFrame:
