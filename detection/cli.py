@@ -140,6 +140,9 @@ def rings(
         ),
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
+    workspace: Workspace = DEMO,
+    cluster: Cluster = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Find fraud rings (dense, fabricated groups) and write them, with their evidence, to OUT."""
     from common.atomic import check_output_file
@@ -154,9 +157,10 @@ def rings(
     check_output_file(out, overwrite)
     checked = read_truth(truth) if truth is not None else None  # fail fast, before the work
     request = commands.RingsRequest(
-        data=data, as_of=as_of, settings=settings_from(settings), out=out, verdict=verdict
-    )
-    found = commands.rings(request, progress())
+        data=data, as_of=as_of, workspace=workspace, settings=settings_from(settings), out=out,
+        verdict=verdict,
+    )  # fmt: skip
+    found = on_engine(commands.rings, request, cluster, worker_memory, progress())
     print_rings(found.rings, out, found.accounts, found.as_of, found.seconds)
     if checked is not None:
         print_evaluation(found.rings.membership, checked)

@@ -140,13 +140,15 @@ def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
     """`ringwatch rings`: load, build graphs, find the rings (the verdict sees the labels
     known at the snapshot), write the ring table."""
     from features.graph import build_graphs, find_rings
+    from features.pipeline import links_from
 
     config = request.settings.features.graph
     started = time.perf_counter()
     say("loading the data")
     ds = load_dataset(request.data, request.as_of)
     say(f"building graphs of {ds.accounts.height:,} accounts")
-    graphs = build_graphs(ds, config)
+    links = links_from(request.engine, request.settings.features, ds)
+    graphs = build_graphs(ds, config, **links)
     say("peeling candidate components into rings, scoring them")
     found = find_rings(ds, graphs, config, labels=ds.labels, verdict=request.verdict)
     write_parquet(found.rings, request.out)

@@ -10,6 +10,7 @@ worker died overwrites its own output and never leaves a half-written part behin
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from collections.abc import Callable, Iterable
@@ -21,13 +22,46 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from common.errors import UserError
+
 __all__ = [
     "Engine",
+    "WorkspaceError",
     "bucket_path",
     "read_parts",
     "split_write",
     "write_part",
 ]
+
+
+class WorkspaceError(UserError):
+    """A task on a Dask worker could not read or write a file of the shared workspace (one
+    `error:` line naming the worker and the path, exit code 2)."""
+
+    def __init__(self, worker: str, path: str, reason: str) -> None:
+        super().__init__(worker, path, reason)
+        self.worker, self.path, self.reason = worker, path, reason
+
+    def __str__(self) -> str:
+        return (
+            f"Dask worker {self.worker} cannot read or write the workspace path {self.path}: "
+            f"{self.reason} (workers need the workspace at the same path, on a shared "
+            "filesystem)"
+        )
+
+
+def on_worker(call: Callable, item: Any) -> Any:
+    """call(item) in a worker; a file it cannot read or write becomes a WorkspaceError naming
+    this worker and the path (instead of a bare traceback from deep inside the task)."""
+    try:
+        return call(item)
+    except OSError as error:
+        if error.filename is None:
+            raise
+        from distributed import get_worker
+
+        reason = error.strerror or type(error).__name__
+        raise WorkspaceError(get_worker().address, str(error.filename), reason) from None
 
 
 @dataclass(frozen=True)
@@ -56,7 +90,7 @@ class Engine:
             return [call(item) for item in items]
         name = getattr(func, "__name__", "task")
         keys = [f"{name}-{uuid.uuid4().hex[:12]}-{i}" for i in range(len(items))]
-        futures = self.client.map(call, items, key=keys, pure=False)
+        futures = self.client.map(partial(on_worker, call), items, key=keys, pure=False)
         return self.client.gather(futures)
 
     def folder(self, name: str) -> Path:
@@ -88,7 +122,7 @@ def read_parts(folder: Path, bucket: int | None = None) -> pl.DataFrame:
     root = Path(folder) if bucket is None else Path(folder) / f"bucket={bucket:05d}"
     parts = sorted(root.rglob("*.parquet")) if bucket is None else sorted(root.glob("*.parquet"))
     if not parts:
-        raise FileNotFoundError(f"{root}: no part files")
+        raise FileNotFoundError(errno.ENOENT, "no part files", str(root))
     return pl.concat([pl.read_parquet(p) for p in parts], how="vertical_relaxed")
 
 

@@ -25,6 +25,7 @@ from features.config import FeatureConfig
 from features.execution import Engine
 from features.graph import LabelGraphs, build_graph_features, build_graphs, find_rings, label_graphs
 from features.graph.labels import load_label_graphs, save_label_graphs
+from features.graph.ops import LOCAL, GraphOps
 from features.graph.rings import Rings
 from features.io.contract import Dataset
 from features.io.fingerprint import cache_key, fingerprint_inputs
@@ -78,13 +79,34 @@ def behaviour_stage(ds: Dataset, config: FeatureConfig, engine: Engine | None) -
     return build_behaviour_on(engine, ds.accounts, ds.events, ds.as_of, ds.source, config.behaviour)
 
 
-def usages_from(engine: Engine | None) -> dict[str, pl.DataFrame] | None:
-    """The identifier uses the cluster's behaviour tasks gathered (None in one process)."""
+def links_from(engine: Engine | None, config: FeatureConfig, ds: Dataset | None = None) -> dict:
+    """build_graphs' `given` identifier uses (gathered by the cluster's bucket tasks) and
+    `counted` identifiers (counted per key shard on the cluster); nothing in one process.
+    With `ds`, the bucket tasks run here for the uses alone (the behaviour stage did not)."""
     if engine is None or not engine.distributed:
-        return None
-    from features.behaviour.mapreduce import identifier_usages
+        return {}
+    from features.behaviour.mapreduce import (
+        gather_usage_on,
+        identifier_counts_on,
+        identifier_usages,
+    )
 
-    return identifier_usages(engine)
+    if ds is not None:
+        gather_usage_on(engine, ds.accounts, ds.events, ds.as_of, ds.source, config.behaviour)
+
+    return {
+        "given": identifier_usages(engine),
+        "counted": identifier_counts_on(engine, config.graph.hub_max_accounts),
+    }
+
+
+def graph_ops(engine: Engine | None) -> GraphOps:
+    """The graph kernels in this process, or as block and component-group tasks on a cluster."""
+    if engine is None or not engine.distributed:
+        return LOCAL
+    from features.graph.blocks import ClusterOps
+
+    return ClusterOps(engine)
 
 
 def build_feature_table(
@@ -101,13 +123,13 @@ def build_feature_table(
     )
     behaviour = behaviour_stage(ds, config, engine)
     say("relation, shared-identifier and lockstep graphs")
-    graphs = build_graphs(ds, config.graph, usages_from(engine))
+    graphs = build_graphs(ds, config.graph, **links_from(engine, config))
     say("rings (FRAUDAR peeling, ring verdict)")
     # the verdict sees every known label (the ring list is a scoring-time product); the
     # account model's ring features read only the label-free candidates (ring_features)
     rings = find_rings(ds, graphs, config.graph, labels=ds.labels)
     say("graph features")
-    graph = build_graph_features(ds, graphs, behaviour, config.graph, rings=rings)
+    graph = build_graph_features(ds, graphs, behaviour, config.graph, rings, graph_ops(engine))
     frame = side_by_side([account_attributes(ds), behaviour, graph])
     say("anomaly scores (isolation forests, no labels)")
     frame = with_anomaly_score(frame, config.anomaly, config)

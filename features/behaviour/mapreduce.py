@@ -40,7 +40,13 @@ from features.config import BehaviourConfig
 from features.execution import Engine, read_parts, split_write, write_part
 from features.io.contract import EVENTS
 
-__all__ = ["build_behaviour_on", "event_pieces", "identifier_usages"]
+__all__ = [
+    "build_behaviour_on",
+    "event_pieces",
+    "gather_usage_on",
+    "identifier_counts_on",
+    "identifier_usages",
+]
 
 KEYED = (
     *IDENTIFIERS,
@@ -110,7 +116,7 @@ def bucket_stage(
     members = index.filter(pl.col("bucket") == bucket).select("account_id", "aidx")
     keys = index.select(hashed("account_id").alias("target"), pl.col("aidx").alias("dst"))
     raw = read_parts(root / "events", bucket)
-    write_usage(raw, members, root, bucket)
+    write_usage(raw, members, root, bucket, n_buckets)
     ev = normalise(raw.lazy(), members).collect()
     del raw
     local, pairs = bucket_features(ev, keys, n_accounts, as_of, config)
@@ -121,17 +127,22 @@ def bucket_stage(
     return ev.height
 
 
-def write_usage(raw: pl.DataFrame, members: pl.DataFrame, root: Path, bucket: int) -> None:
+def write_usage(
+    raw: pl.DataFrame, members: pl.DataFrame, root: Path, bucket: int, n_shards: int
+) -> None:
     """The graph stage's (node, identifier) uses of the bucket's accounts: complete per bucket,
-    since an account's events all fall in its bucket (features.graph.build.identifier_usage)."""
+    since an account's events all fall in its bucket (features.graph.build.identifier_usage);
+    also sent to their identifiers' key shards (features.graph.linkreduce)."""
     from features.graph.build import IDENTIFIERS as LINKED
     from features.graph.build import identifier_usage
+    from features.graph.linkreduce import write_usage_by_key
 
     events = raw.lazy().with_columns(pl.from_epoch("ts", "us").dt.replace_time_zone("UTC"))
     nodes = members.select(pl.col("account_id").hash().alias("a"), pl.col("aidx").alias("node"))
     for kind in LINKED:
         usage = identifier_usage(events, nodes, kind)
         write_part(usage, root / f"usage-{kind}" / f"bucket={bucket:05d}" / "usage.parquet")
+        write_usage_by_key(usage, root, kind, f"{bucket:05d}", n_shards)
 
 
 def identifier_usages(engine: Engine) -> dict[str, pl.DataFrame]:
@@ -140,6 +151,14 @@ def identifier_usages(engine: Engine) -> dict[str, pl.DataFrame]:
 
     root = engine.folder("behaviour")
     return {kind: read_parts(root / f"usage-{kind}") for kind in LINKED}
+
+
+def identifier_counts_on(engine: Engine, hub_max: int) -> dict:
+    """Identifier users counted per key shard of the uses the bucket tasks wrote, per kind
+    (features.graph.linkreduce)."""
+    from features.graph.linkreduce import counted_on
+
+    return counted_on(engine, engine.folder("behaviour"), hub_max)
 
 
 def shard_stage(shard: int, root: Path, n_buckets: int) -> int:
@@ -185,6 +204,49 @@ def finish_stage(bucket: int, root: Path, as_of: int, config: BehaviourConfig) -
     return frame.height
 
 
+def usage_stage(bucket: int, root: Path, n_buckets: int) -> int:
+    """Map: only the graph stage's identifier uses of one bucket (`ringwatch rings`)."""
+    members = index_of(root).filter(pl.col("bucket") == bucket).select("account_id", "aidx")
+    raw = read_parts(root / "events", bucket)
+    write_usage(raw, members, root, bucket, n_buckets)
+    return raw.height
+
+
+def split_on(
+    engine: Engine,
+    accounts: pl.DataFrame,
+    events: pl.LazyFrame,
+    moment: int,
+    source: Path,
+    config: BehaviourConfig,
+) -> tuple[Path, pl.DataFrame, int]:
+    """The split step: the account index and the events by account bucket in the scratch
+    folder. Returns (folder, index, bucket count)."""
+    root = engine.folder("behaviour")
+    index = account_index(accounts)
+    pieces = event_pieces(source, events, root, config.spill_chunk_events)
+    stored = sum(piece[3] for piece in pieces)
+    n_buckets = max(bucket_count(stored, config), BUCKETS_PER_WORKER * engine.workers)
+    buckets = account_buckets(index["account_id"], n_buckets)
+    write_part(index.with_columns(bucket=pl.Series(buckets)), root / "index.parquet")
+    engine.map(split_events, pieces, root=root, as_of=moment, n_buckets=n_buckets)
+    return root, index, n_buckets
+
+
+def gather_usage_on(
+    engine: Engine,
+    accounts: pl.DataFrame,
+    events: pl.LazyFrame,
+    as_of: datetime,
+    source: Path,
+    config: BehaviourConfig = BehaviourConfig(),
+) -> None:
+    """The identifier uses of every account as bucket tasks, without the behaviour features
+    (read back with identifier_usages and identifier_counts_on)."""
+    root, _, n_buckets = split_on(engine, accounts, events, as_of_us(as_of), source, config)
+    engine.map(usage_stage, range(n_buckets), root=root, n_buckets=n_buckets)
+
+
 def build_behaviour_on(
     engine: Engine,
     accounts: pl.DataFrame,
@@ -196,15 +258,8 @@ def build_behaviour_on(
     """build_behaviour_features as map-reduce tasks of `engine` (see module doc); `source` is
     the data folder whose stored events files the split tasks read."""
     moment = as_of_us(as_of)
-    root = engine.folder("behaviour")
-    index = account_index(accounts)
-    pieces = event_pieces(source, events, root, config.spill_chunk_events)
-    stored = sum(piece[3] for piece in pieces)
-    n_buckets = max(bucket_count(stored, config), BUCKETS_PER_WORKER * engine.workers)
-    buckets = account_buckets(index["account_id"], n_buckets)
-    write_part(index.with_columns(bucket=pl.Series(buckets)), root / "index.parquet")
+    root, index, n_buckets = split_on(engine, accounts, events, moment, source, config)
     each = range(n_buckets)
-    engine.map(split_events, pieces, root=root, as_of=moment, n_buckets=n_buckets)
     sizes = dict(n_accounts=index.height, n_buckets=n_buckets)
     engine.map(bucket_stage, each, root=root, as_of=moment, config=config, **sizes)
     engine.map(shard_stage, each, root=root, n_buckets=n_buckets)

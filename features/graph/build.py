@@ -129,23 +129,39 @@ def identifier_usage(events: pl.LazyFrame, hashed: pl.DataFrame, kind: str) -> p
     return used.join(mapping, on="a", how="inner").drop("a").collect()
 
 
-def shared_graph(
-    usage: pl.DataFrame, n: int, hub_max: int
-) -> tuple[CSR, pl.DataFrame, np.ndarray, pl.DataFrame]:
-    """Accounts linked by a shared identifier, weight 1/(k-1) for an identifier used by k
-    accounts (each identifier adds 1 to each user's strength); identifiers used by more than
-    `hub_max` accounts are hubs and cut. Returns (graph, kept keys, hub uses per node,
-    incidence of kept keys)."""
+def identifier_counts(
+    usage: pl.DataFrame, hub_max: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Per identifier hash `h`: its users counted. Returns the kept identifiers (used by 2 to
+    `hub_max` accounts: h, value, accounts, first_seen), the (node) uses of hubs (more users)
+    and the (node, h) uses of kept identifiers. Complete for any set of whole identifiers, so a
+    cluster computes it per key shard and stacks the shards' results."""
     counts = usage.group_by("h").agg(
         pl.col("value").first(),
         accounts=pl.len().cast(pl.Int64),
         first_seen=pl.col("first_seen").min(),
     )
     kept = counts.filter((pl.col("accounts") >= 2) & (pl.col("accounts") <= hub_max))
-    kept = kept.sort("value").with_columns(key=pl.int_range(pl.len(), dtype=pl.Int64))
     hubs = usage.join(counts.filter(pl.col("accounts") > hub_max), on="h", how="semi")
+    incidence = usage.join(kept.select("h"), on="h", how="semi")
+    return kept, hubs.select("node"), incidence.select("node", "h")
+
+
+Counted = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]  # identifier_counts' result
+
+
+def shared_graph(
+    usage: pl.DataFrame | None, n: int, hub_max: int, counted: Counted | None = None
+) -> tuple[CSR, pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """Accounts linked by a shared identifier, weight 1/(k-1) for an identifier used by k
+    accounts (each identifier adds 1 to each user's strength); identifiers used by more than
+    `hub_max` accounts are hubs and cut. `counted`: identifier_counts of the uses when already
+    made (by a cluster's key shards). Returns (graph, kept keys, hub uses per node, incidence
+    of kept keys)."""
+    kept, hubs, used = counted if counted is not None else identifier_counts(usage, hub_max)
+    kept = kept.sort("value").with_columns(key=pl.int_range(pl.len(), dtype=pl.Int64))
     hub_uses = np.bincount(hubs["node"].to_numpy().astype(np.int64), minlength=n)
-    incidence = usage.join(kept.select("h", "key"), on="h", how="inner")
+    incidence = used.join(kept.select("h", "key"), on="h", how="inner")
     incidence = incidence.select("node", "key").sort("key", "node")
     group_ptr, members = groups(incidence)
     weight = 1.0 / (kept.sort("key")["accounts"].to_numpy().astype(np.float64) - 1.0)
@@ -195,11 +211,15 @@ def binding_keys(
 
 
 def build_graphs(
-    ds: Dataset, config: GraphConfig, given: dict[str, pl.DataFrame] | None = None
+    ds: Dataset,
+    config: GraphConfig,
+    given: dict[str, pl.DataFrame] | None = None,
+    counted: dict[str, Counted] | None = None,
 ) -> Graphs:
     """Every account graph of `ds`: relations, shared identifiers, lockstep (see module doc).
     `given` identifier uses (per kind, as identifier_usage gives them, e.g. gathered by the
-    bucket tasks of a cluster) save reading the events for them."""
+    bucket tasks of a cluster) save reading the events for them; `counted` (per kind, as
+    identifier_counts gives them, e.g. from a cluster's key shards) saves counting them."""
     index = node_index(ds.accounts)
     hashed = hashed_index(index)
     n = index.height
@@ -210,7 +230,8 @@ def build_graphs(
     shared, hubs, identifier_keys, usages = {}, {}, {}, {}
     for kind in IDENTIFIERS:
         usage = given[kind] if given else identifier_usage(ds.events, hashed, kind)
-        graph, kept, hub_uses, incidence = shared_graph(usage, n, config.hub_max_accounts)
+        mine = counted[kind] if counted else None
+        graph, kept, hub_uses, incidence = shared_graph(usage, n, config.hub_max_accounts, mine)
         shared[kind], hubs[kind], identifier_keys[kind] = graph, hub_uses, (kept, incidence)
         usages[kind] = usage
     buckets = lockstep_buckets(ds.events, hashed, config)

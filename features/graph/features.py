@@ -12,9 +12,10 @@ import numpy as np
 import polars as pl
 
 from features.config import GraphConfig
-from features.graph import csr, kernels
+from features.graph import csr
 from features.graph.build import IDENTIFIERS, Graphs
 from features.graph.csr import CSR
+from features.graph.ops import LOCAL, GraphOps
 from features.graph.rings import Rings, find_rings
 from features.graph.specs import ACCOUNT_NUMBERS, DEFAULT_NEIGHBOUR_COLUMNS
 from features.io.contract import Dataset
@@ -25,31 +26,32 @@ def structure(graph: CSR, name: str) -> dict[str, np.ndarray]:
     return {f"g_{name}_degree": graph.degree(), f"g_{name}_strength": graph.strength()}
 
 
-def component_sizes(graph: CSR) -> np.ndarray:
+def sizes_of(labels: np.ndarray) -> np.ndarray:
+    """Size of the connected component of each node, from its component labels."""
+    return np.bincount(labels, minlength=labels.size)[labels] if labels.size else labels
+
+
+def component_sizes(graph: CSR, ops: GraphOps = LOCAL) -> np.ndarray:
     """Size of the connected component each node belongs to (1 for an isolated node)."""
-    labels = kernels.connected_components(graph.indptr, graph.indices)
-    return np.bincount(labels, minlength=graph.n)[labels] if graph.n else labels
+    return sizes_of(ops.components(graph))
 
 
-def cohesion(graph: CSR, name: str) -> dict[str, np.ndarray]:
-    """Triangles, local clustering and k-core number of an undirected graph."""
-    tri = kernels.triangles(graph.indptr, graph.indices)
-    return {
-        f"g_{name}_triangles": tri,
-        f"g_{name}_clustering": kernels.clustering(graph.indptr, graph.indices, tri),
-        f"g_{name}_core": kernels.core_number(graph.indptr, graph.indices),
-    }
+def cohesion(
+    graph: CSR, name: str, ops: GraphOps = LOCAL, labels: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Triangles, local clustering and k-core number of an undirected graph (`labels`: its
+    components, when known)."""
+    tri, clustering, core = ops.cohesion(graph, labels)
+    return {f"g_{name}_triangles": tri, f"g_{name}_clustering": clustering, f"g_{name}_core": core}
 
 
-def pagerank(graph: CSR, inverse: CSR, config: GraphConfig) -> np.ndarray:
+def pagerank(graph: CSR, inverse: CSR, config: GraphConfig, ops: GraphOps = LOCAL) -> np.ndarray:
     """PageRank over the directed relation graph (`inverse`: its transpose), times n
     (1 = the uniform share)."""
     if graph.n == 0:
         return np.zeros(0)
-    ranks, _ = kernels.pagerank(
-        inverse.indptr,
-        inverse.indices,
-        inverse.weights,
+    ranks = ops.pagerank(
+        inverse,
         graph.strength(),
         float(config.pagerank_alpha),
         float(config.pagerank_tol),
@@ -63,7 +65,7 @@ def trust_steps(n: int, config: GraphConfig) -> int:
     return config.trust_steps if config.trust_steps > 0 else max(1, math.ceil(math.log2(max(n, 2))))
 
 
-def trust(ds: Dataset, graphs: Graphs, config: GraphConfig) -> np.ndarray:
+def trust(ds: Dataset, graphs: Graphs, config: GraphConfig, ops: GraphOps = LOCAL) -> np.ndarray:
     """SybilRank trust over the undirected relation graph, seeded on verified accounts.
 
     Fallback: with no verified account there is no trusted seed, and the column is NaN
@@ -72,10 +74,7 @@ def trust(ds: Dataset, graphs: Graphs, config: GraphConfig) -> np.ndarray:
     seeds = np.asarray(verified, dtype=np.bool_)
     if not seeds.any():
         return np.full(graphs.n, np.nan)
-    social = graphs.social
-    return kernels.sybilrank(
-        social.indptr, social.indices, social.weights, seeds, trust_steps(graphs.n, config)
-    )
+    return ops.sybilrank(graphs.social, seeds, trust_steps(graphs.n, config))
 
 
 def neighbour_columns(behaviour: pl.DataFrame, config: GraphConfig) -> list[str]:
@@ -109,11 +108,13 @@ def behaviour_matrix(
     )
 
 
-def graph_tree(graph: CSR, name: str, values: np.ndarray, columns: list[str]) -> dict:
+def graph_tree(
+    graph: CSR, name: str, values: np.ndarray, columns: list[str], ops: GraphOps = LOCAL
+) -> dict:
     """GADBench graph-tree aggregates: mean and max over 1-hop neighbours, then the same
     aggregates of those over neighbours again (2 hops), per behaviour column."""
-    mean1, max1 = kernels.neighbour_mean_max(graph.indptr, graph.indices, values)
-    mean2, max2 = kernels.neighbour_aggregate(graph.indptr, graph.indices, mean1, max1)
+    mean1, max1 = ops.aggregate(graph, values, values)
+    mean2, max2 = ops.aggregate(graph, mean1, max1)
     out = {}
     for j, column in enumerate(columns):
         out[f"g_{name}_n1_mean_{column}"] = mean1[:, j]
@@ -133,7 +134,9 @@ def edge_weight_features(graphs: Graphs) -> dict:
     }
 
 
-def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
+def relation_features(
+    ds: Dataset, graphs: Graphs, config: GraphConfig, ops: GraphOps = LOCAL
+) -> dict:
     """Explicit relations: in/out degree, per-relation degree, PageRank, cohesion, trust,
     received and given edge weights."""
     directed, social = graphs.directed, graphs.social
@@ -145,26 +148,27 @@ def relation_features(ds: Dataset, graphs: Graphs, config: GraphConfig) -> dict:
     }
     for name in config.relations:
         out[f"g_{name}_degree"] = graphs.relations[name].degree()
-    out["g_rel_pagerank"] = pagerank(directed, inverse, config)
-    out.update(cohesion(social, "rel"))
-    out["g_trust"] = trust(ds, graphs, config)
+    out["g_rel_pagerank"] = pagerank(directed, inverse, config, ops)
+    out.update(cohesion(social, "rel"))  # the relation graph's components can be giant
+    out["g_trust"] = trust(ds, graphs, config, ops)
     out.update(edge_weight_features(graphs))
     return out
 
 
-def link_features(graphs: Graphs, candidate: CSR) -> dict:
+def link_features(graphs: Graphs, candidate: CSR, ops: GraphOps = LOCAL) -> dict:
     """Shared identifiers, identity relations and lockstep: sizes, hubs, cohesion."""
     out: dict[str, np.ndarray] = {}
     for kind in IDENTIFIERS:
         graph = graphs.shared[kind]
         out.update(structure(graph, kind))
-        out[f"g_{kind}_component_size"] = component_sizes(graph)
+        out[f"g_{kind}_component_size"] = component_sizes(graph, ops)
         out[f"g_{kind}_hub_uses"] = graphs.hubs[kind]
     out.update(structure(graphs.binding_relations, "binding"))
     out.update(structure(graphs.lockstep, "lockstep"))
     out.update(structure(candidate, "link"))
-    out["g_link_component_size"] = component_sizes(candidate)
-    out.update(cohesion(candidate, "link"))
+    labels = ops.components(candidate)
+    out["g_link_component_size"] = sizes_of(labels)
+    out.update(cohesion(candidate, "link", ops, labels))
     return out
 
 
@@ -205,20 +209,21 @@ def build_graph_features(
     behaviour: pl.DataFrame,
     config: GraphConfig,
     rings: Rings | None = None,
+    ops: GraphOps = LOCAL,
 ) -> pl.DataFrame:
     """One row per account (sorted by account_id) of numeric graph features; `rings` are
-    found here unless the caller passes the ones it already has."""
+    found here unless the caller passes the ones it already has; kernels run by `ops`."""
     rings = rings if rings is not None else find_rings(ds, graphs, config)
     candidate = graphs.links()
-    columns = relation_features(ds, graphs, config)
-    columns.update(link_features(graphs, candidate))
+    columns = relation_features(ds, graphs, config, ops)
+    columns.update(link_features(graphs, candidate, ops))
     chosen = neighbour_columns(behaviour, config)
     values = behaviour_matrix(behaviour, graphs.account_ids, chosen)
     attributes = attribute_columns(ds, config, chosen)
     numbers = behaviour_matrix(ds.accounts, graphs.account_ids, attributes)
     # attributes go over relations only: one pass over the relation graph takes both
     both = np.hstack([values, numbers])  # C order, as the kernels read rows
-    columns.update(graph_tree(graphs.social, "rel", both, chosen + attributes))
-    columns.update(graph_tree(candidate, "link", values, chosen))
+    columns.update(graph_tree(graphs.social, "rel", both, chosen + attributes, ops))
+    columns.update(graph_tree(candidate, "link", values, chosen, ops))
     columns.update(ring_features(graphs, rings))
     return as_frame(graphs.account_ids, columns)

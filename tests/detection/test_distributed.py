@@ -191,3 +191,24 @@ def test_killed_worker_is_rerun_and_a_failed_run_keeps_the_list(
         score_world(world, model, tmp_path / "lists", fragile_cluster, overwrite=True)
     assert {p.name: p.read_bytes() for p in got.iterdir()} == files  # ...and the list stays
     assert sorted(p.name for p in (tmp_path / "lists").iterdir()) == [got.name]
+
+
+def test_rings_command_on_the_cluster_writes_the_same_rings(data, tmp_path, cluster_engine):
+    """`ringwatch rings --cluster tcp://...` (the session cluster's scheduler) against one
+    process: identifier uses gathered and counted by tasks, the same ring table."""
+    from typer.testing import CliRunner
+
+    from detection.cli import app
+
+    base = ["rings", str(data), "--workspace", str(tmp_path / "workspace")]
+    one = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "one.parquet")])
+    address = cluster_engine.client.scheduler.address
+    many = CliRunner().invoke(
+        app, [*base, "--out", str(tmp_path / "many.parquet"), "--cluster", address]
+    )
+    assert one.exit_code == 0, one.output
+    assert many.exit_code == 0, many.output
+    assert "Dask cluster: 2 workers, dashboard http" in many.output
+    want = pl.read_parquet(tmp_path / "one.parquet")
+    assert want.height > 0
+    assert pl.read_parquet(tmp_path / "many.parquet").equals(want)

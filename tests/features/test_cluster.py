@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -84,3 +88,57 @@ def test_a_worker_that_cannot_read_the_workspace_is_named(cluster_engine, tmp_pa
         access_problems(cluster_engine.client, missing)
     marker = cluster_engine.scratch / "probe.txt"
     access_problems(cluster_engine.client, marker)  # the real scratch folder is fine
+
+
+def test_a_task_that_cannot_read_the_workspace_names_the_worker_and_path(
+    cluster_engine, tmp_path: Path
+) -> None:
+    from features.execution import WorkspaceError, read_parts
+
+    missing = tmp_path / "elsewhere" / "events"  # as if a worker did not mount the workspace
+    with pytest.raises(WorkspaceError) as raised:
+        cluster_engine.map(read_parts, [missing])
+    assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", raised.value.worker)
+    assert str(missing) in str(raised.value) and raised.value.worker in str(raised.value)
+    assert isinstance(raised.value, UserError)  # the CLI prints one error: line, exit 2
+
+
+def fake_version(folder: Path, version: str) -> Path:
+    """A folder that, first on a worker's PYTHONPATH, makes it report another ringwatch."""
+    info = folder / f"ringwatch-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ringwatch\nVersion: {version}\n")
+    return folder
+
+
+def test_a_worker_with_another_ringwatch_is_named_on_connecting(tmp_path: Path) -> None:
+    """A real scheduler and a real worker process that runs another ringwatch version."""
+    from distributed import Client, LocalCluster
+
+    shadow = fake_version(tmp_path / "shadow", "0.0.0+other")
+    env = {**os.environ, "PYTHONPATH": str(shadow)}
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=":0") as cluster:
+        start = ["-m", "distributed.cli.dask_worker", cluster.scheduler_address]
+        options = ["--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]
+        worker = subprocess.Popen(
+            [sys.executable, *start, *options],
+            env=env,
+            cwd=shadow,  # not the checkout, whose ringwatch.egg-info would come first
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with Client(cluster.scheduler_address) as client:
+                client.wait_for_workers(1, timeout=120)
+            with (
+                pytest.raises(UserError) as raised,
+                open_engine(cluster.scheduler_address, tmp_path / "workspace"),
+            ):
+                pass
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+    message = str(raised.value)
+    assert re.match(r"Dask worker tcp://127\.0\.0\.1:\d+ runs other versions: ", message)
+    assert "ringwatch 0.0.0+other (client " in message
+    assert not list((tmp_path / "workspace" / "scratch").iterdir())  # its scratch is removed

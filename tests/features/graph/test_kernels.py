@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.graph import csr, kernels, peeling, reference
+from features.graph import aggregates, csr, kernels, peeling, reference
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -286,7 +286,9 @@ def test_both_aggregate_layouts_agree(graph, data):
         data.draw(st.lists(st.tuples(value, value, value), min_size=n, max_size=n)),
         dtype=np.float64,
     ).reshape(n, 3)
-    by_column = kernels._aggregate_by_column(g.indptr, g.indices, values, values[:, ::-1].copy())
-    by_row = kernels._aggregate_by_row(g.indptr, g.indices, values, values[:, ::-1].copy())
+    by_column = aggregates._aggregate_by_column(
+        g.indptr, g.indices, values, values[:, ::-1].copy(), 0
+    )
+    by_row = aggregates._aggregate_by_row(g.indptr, g.indices, values, values[:, ::-1].copy(), 0)
     for a, b in zip(by_column, by_row, strict=True):
         np.testing.assert_array_equal(a, b)
