@@ -72,6 +72,18 @@ class HeadsConfig:
 
 
 @dataclass(frozen=True)
+class BlendConfig:
+    """The booster blended with the anomaly surprise (training.blend), weighted by
+    leave-one-reason-out stacking over the training part."""
+
+    enabled: bool = True
+    min_positives: int = 10  # a closing reason needs this many bad training accounts
+    folds: int = 3  # group folds of the training part for the blind boosters
+    l2: float = 1.0  # penalty of the stacking logistic regression (standardised inputs)
+    seed: int = 7
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     """What the held-out evaluation reports."""
 
@@ -90,6 +102,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     heads: HeadsConfig = field(default_factory=HeadsConfig)
+    blend: BlendConfig = field(default_factory=BlendConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     calibration: str = "isotonic"  # or "platt"
     min_labels: int = 50  # fewer labelled accounts than this is an error

@@ -28,6 +28,7 @@ from common.settings import plain
 from features.config import FeatureConfig
 from features.execution import Engine
 from features.registry import describe
+from training.blend import blend_of
 from training.boost import class_weights, dataset, lgb_params, search
 from training.calibrate import fit_calibrator
 from training.cluster_boost import overall_booster
@@ -313,11 +314,15 @@ def assemble(
     split: Split,
     settings: FeatureConfig,
 ) -> tuple[RingwatchModel, list[str]]:
-    """Step 4: calibration on the validation part, the per-reason heads, the model and what
-    is saved with it (feature settings, split, rounds)."""
+    """Step 4: the anomaly blend (leave-one-reason-out stacking on the train part),
+    calibration on the validation part, the per-reason heads, the model and what is saved
+    with it (feature settings, split, rounds)."""
+    blend, notes = blend_of(d, booster, params, config.blend)
     raw_valid = booster.predict(d.x["valid"], raw_score=True)
+    if blend is not None:
+        raw_valid = blend.apply(raw_valid, d.x["valid"], d.names)
     calibrator = fit_calibrator(raw_valid, d.y["valid"], config.calibration)
-    heads, notes = fit_heads(d.x, d.rows, params, config, d.names, d.categorical)
+    heads, head_notes = fit_heads(d.x, d.rows, params, config, d.names, d.categorical)
     info = {
         "features": plain(settings),
         "split": split.kind,
@@ -329,9 +334,9 @@ def assemble(
     }
     model = RingwatchModel(
         booster, calibrator, d.names, d.codes, heads, d.label_cols, info,
-        feature_dtypes=feature_kinds(d.table, d.names), settings=asdict(config),
+        feature_dtypes=feature_kinds(d.table, d.names), settings=asdict(config), blend=blend,
     )  # fmt: skip
-    return model, notes
+    return model, [*notes, *head_notes]
 
 
 def heldout_of(d: Design, probs: dict[str, np.ndarray]) -> pl.DataFrame:

@@ -20,6 +20,7 @@ import polars as pl
 
 from common.atomic import atomic_dir
 from common.errors import UserError
+from training.blend import Blend
 from training.calibrate import Calibrator
 from training.integrity import (
     META,
@@ -128,6 +129,7 @@ class RingwatchModel:
     info: dict = field(default_factory=dict)  # split, config summary, metrics (JSON-able)
     feature_dtypes: dict[str, str] = field(default_factory=dict)  # name -> dtype at training
     settings: dict = field(default_factory=dict)  # the training settings (JSON-able)
+    blend: Blend | None = None  # booster + anomaly surprise (training.blend); None: booster
     name: str | None = None
     version: str | None = None
     compiled: Any = field(default=None, repr=False, compare=False)  # training.compiled
@@ -136,9 +138,14 @@ class RingwatchModel:
         """The numeric matrix of `features` in this model's column order."""
         return encode(features, self.feature_names, self.codes)
 
+    def blended(self, raw: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The overall log-odds: the booster's `raw` blended with the anomaly surprise."""
+        return raw if self.blend is None else self.blend.apply(raw, x, self.feature_names)
+
     def raw_score(self, features: pl.DataFrame) -> np.ndarray:
-        """Uncalibrated log-odds of the overall booster."""
-        return self.booster.predict(self.matrix(features), raw_score=True)
+        """Uncalibrated log-odds of the overall model (booster and anomaly blend)."""
+        x = self.matrix(features)
+        return self.blended(self.booster.predict(x, raw_score=True), x)
 
     def predict(self, features: pl.DataFrame) -> np.ndarray:
         """Calibrated probability that each account is bad."""
@@ -158,9 +165,11 @@ class RingwatchModel:
         """Raw log-odds of the overall booster and of every head over one matrix, by the
         compiled predictors when attached (same numbers, faster), else by LightGBM."""
         if self.compiled is not None:
-            return self.compiled.raw_scores(x)
+            raw, heads = self.compiled.raw_scores(x)
+            return self.blended(raw, x), heads
         raw = self.booster.predict(x, raw_score=True)
-        return raw, {r: h.booster.predict(x, raw_score=True) for r, h in self.heads.items()}
+        heads = {r: h.booster.predict(x, raw_score=True) for r, h in self.heads.items()}
+        return self.blended(raw, x), heads
 
     def scores(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
         """(calibrated score, raw log-odds, calibrated score per head) of `features`, with one
@@ -170,8 +179,13 @@ class RingwatchModel:
         return self.calibrator.apply(raw), raw, calibrated
 
     def contributions(self, features: pl.DataFrame) -> np.ndarray:
-        """Per-feature TreeSHAP contributions (last column = bias), raw-score units; slow."""
-        return self.booster.predict(self.matrix(features), pred_contrib=True)
+        """Per-feature contributions (last column = bias) to the overall log-odds: TreeSHAP of
+        the booster, with the blend's surprise term on the family that gave it; slow."""
+        x = self.matrix(features)
+        contrib = self.booster.predict(x, pred_contrib=True)
+        if self.blend is None:
+            return contrib
+        return self.blend.contributions(contrib, x, self.feature_names)
 
     def importance(self) -> dict[str, float]:
         """Total gain of each feature in the overall booster."""
@@ -198,6 +212,7 @@ class RingwatchModel:
                 "label_features": self.label_features,
                 "info": self.info,
                 "settings": self.settings,
+                "blend": None if self.blend is None else self.blend.to_dict(),
                 "name": self.name,
                 "version": self.version,
             }
@@ -223,6 +238,7 @@ class RingwatchModel:
                 )
                 for reason, h in meta["heads"].items()
             }
+            blend = Blend.from_dict(meta["blend"]) if meta.get("blend") else None
         except (KeyError, TypeError, ValueError) as error:
             raise ModelIntegrityError(f"{path / META}: {error}") from None
         return cls(
@@ -235,6 +251,7 @@ class RingwatchModel:
             info=meta["info"],
             feature_dtypes=dict(meta.get("feature_dtypes", {})),
             settings=dict(meta.get("settings", {})),
+            blend=blend,
             name=meta["name"],
             version=meta["version"],
         )
