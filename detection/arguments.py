@@ -12,11 +12,45 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer._click.core import Context  # typer 0.29 vendors click: its own exception classes
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
 
 from common.errors import ExitCode, UserError, environment_problem, full_disk
 from detection.settings import CHAMPION_URI, WORKSPACE
 
+JSON_FLAG = "--json"
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for JSON output (options end at `--`)."""
+    return JSON_FLAG in (args[: args.index("--")] if "--" in args else args)
+
+
+class JsonUsageErrors(TyperGroup):
+    """The root group: a usage error (unknown option, missing argument, bad value) under
+    --json also gives the JSON error line on stdout, like every other failure (exit 2)."""
+
+    def make_context(self, info_name: str | None, args: list[str], *a: Any, **kw: Any):
+        wants = _wants_json(list(args))
+        try:
+            ctx = super().make_context(info_name, args, *a, **kw)
+        except ClickException as error:
+            json_line(error.format_message(), error.exit_code, wants)
+            raise
+        ctx.meta[JSON_FLAG] = wants
+        return ctx
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as error:  # a subcommand's arguments did not parse
+            json_line(error.format_message(), error.exit_code, ctx.meta.get(JSON_FLAG, False))
+            raise
+
+
 app = typer.Typer(
+    cls=JsonUsageErrors,
     name="ringwatch",
     help="Find fake accounts and fraud rings; write ranked, explained close-candidate lists.",
     no_args_is_help=True,

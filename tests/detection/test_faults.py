@@ -419,6 +419,28 @@ def test_as_of_before_all_data_and_a_folder_as_store_fail_fast(base, tmp_path, m
     assert_one_error(ringwatch("runs", "list", "--json"), 2, "is a folder")
 
 
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["score", "--json"], "Missing argument"),
+        (["score", "data", "--out", "lists", "--bogus", "--json"], "No such option: --bogus"),
+        (["runs", "list", "--limit", "many", "--json"], "--limit"),
+        (["scor", "--json"], "No such command"),
+    ],
+)
+def test_usage_errors_under_json_are_one_json_line_and_exit_2(args, words):
+    result = ringwatch(*args)
+    assert result.exit_code == 2
+    [line] = result.stdout.splitlines()
+    failure = json.loads(line)
+    assert failure["status"] == "error" and failure["exit_code"] == 2
+    assert words in failure["error"]
+
+
+def test_usage_errors_without_json_leave_stdout_empty():
+    assert ringwatch("score", "--bogus").stdout == ""
+
+
 @pytest.mark.slow
 def test_sigint_during_train_registers_nothing_and_leaves_no_run_running(
     base, tmp_path, mlflow_template_store
