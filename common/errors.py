@@ -11,6 +11,8 @@ User-facing errors are reported as one clear line, never a traceback.
 |      | read-only workspace or store, an --out that is not a folder          |              |
 | 3    | another live run holds the lock on this output folder                | retry later  |
 | 4    | the output for this as-of already exists (rerun with --overwrite)    | skip / done  |
+| 5    | the data is stale: its snapshot (latest time) is older than          | alert        |
+|      | input.stale_after_days and its list exists (the export stopped)      |              |
 | 130  | interrupted (Ctrl-C / SIGINT): nothing published, no model registered| retry        |
 
 Every failure prints exactly one `error: ...` line on stderr (and, with --json, one JSON line
@@ -53,6 +55,7 @@ class ExitCode(IntEnum):
     USER_ERROR = 2
     LOCK_HELD = 3
     OUTPUT_EXISTS = 4
+    STALE = 5
     INTERRUPTED = 130
 
 
@@ -66,6 +69,12 @@ class OutputExists(UserError):
     """The output folder for this as-of date exists and --overwrite was not given."""
 
     exit_code = ExitCode.OUTPUT_EXISTS
+
+
+class StaleData(UserError):
+    """The snapshot taken from the data is old and already listed: the export stopped updating."""
+
+    exit_code = ExitCode.STALE
 
 
 #: errno values that mean "the machine or its setup", not a bug: reported as one line, exit 2.

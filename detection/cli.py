@@ -91,12 +91,13 @@ def simulate(
 
 
 @command()
-def validate(data: Data, as_of: AsOf = None) -> None:
+def validate(data: Data, as_of: AsOf = None, settings: SettingsFile = None) -> None:
     """Check a data folder against the input contract and print a summary."""
     from detection import commands
     from detection.console import print_summary
 
-    print_summary(commands.validate(commands.Request(data=data, as_of=as_of)))
+    request = commands.Request(data=data, as_of=as_of, settings=settings_from(settings))
+    print_summary(commands.validate(request))
 
 
 @command()
@@ -148,8 +149,8 @@ def rings(
     from common.atomic import check_output_file
     from common.errors import UserError
     from detection import commands
-    from detection.console import print_rings, progress
-    from experiments.ring_eval import print_evaluation, read_truth
+    from detection.console import print_lines, print_rings, progress
+    from experiments.ring_eval import evaluate_rings, format_report, read_truth
     from features.graph.verdict import VERDICTS
 
     if verdict is not None and verdict not in VERDICTS:
@@ -163,7 +164,7 @@ def rings(
     found = on_engine(commands.rings, request, cluster, worker_memory, progress())
     print_rings(found.rings, out, found.accounts, found.as_of, found.seconds)
     if checked is not None:
-        print_evaluation(found.rings.membership, checked)
+        print_lines(format_report(evaluate_rings(found.rings.membership, checked)))
 
 
 @command()
@@ -189,7 +190,7 @@ def train(
 ) -> None:
     """Train, evaluate and log a LightGBM model; register it as ringwatch @challenger."""
     from detection import commands
-    from detection.console import progress
+    from detection.console import print_train, progress
     from training.config import with_overrides
 
     chosen = settings_from(settings, params)
@@ -199,7 +200,7 @@ def train(
         data=data, as_of=as_of, workspace=workspace, settings=chosen,
         experiment=experiment, ablation=ablation,
     )  # fmt: skip
-    on_engine(commands.train, request, cluster, worker_memory, progress())
+    print_train(on_engine(commands.train, request, cluster, worker_memory, progress()))
 
 
 app.add_typer(runs_app, name="runs")
@@ -266,7 +267,7 @@ def score(
     """Score every account; write the ranked, explained, ring-grouped close-candidate list.
 
     Exit codes: 0 written, 1 failure, 2 user error, 3 locked by another run, 4 list exists,
-    130 interrupted.
+    5 stale data (its latest time is old and already listed), 130 interrupted.
     """
     import json
 
@@ -341,10 +342,15 @@ def bench_quality(
     ] = False,
 ) -> None:
     """Our detector beside in-repo baselines under the published and strict protocols."""
-    from experiments.bench_quality import run_quality, split_names
+    from detection.console import bar, progress
+    from detection.console_bench import print_quality
+    from experiments.bench_quality import quality_steps, run_quality, split_names
 
     store = None if no_mlflow else workspace
-    run_quality(split_names(datasets), seeds, data_root, out, store, split_names(methods))
+    names, chosen = split_names(datasets), split_names(methods)
+    with bar("benchmark", quality_steps(names, chosen, seeds)) as steps:
+        result = run_quality(names, seeds, data_root, out, store, chosen, progress(), steps.advance)
+    print_quality(result)
 
 
 command("rings", group=bench_app)(bench_rings_command)  # defined beside the benchmark
@@ -360,10 +366,11 @@ def bench_speed(
 ) -> None:
     """features, train, score and end to end on simulated worlds, each command in a fresh
     process (wall, CPU, peak RSS), beside a plain polars + LightGBM peer."""
-    from detection.console import progress
+    from detection.console import print_lines, progress
     from experiments.bench_speed import main as run_speed
+    from experiments.bench_speed import to_markdown
 
-    run_speed(accounts or [300_000, 1_000_000], out, progress())
+    print_lines(to_markdown(run_speed(accounts or [300_000, 1_000_000], out, progress())))
 
 
 @command("scale", group=bench_app)
@@ -375,6 +382,7 @@ def bench_scale(
     out: Annotated[Path, typer.Option(help="Folder for scale.md, scale.json.")] = BENCH / "scale",
 ) -> None:
     """One world through one process and through a Dask cluster: time, memory, capacity."""
+    from detection.console import print_lines, progress
     from experiments.bench_scale import main as run_scale
 
-    run_scale(accounts, data, cluster, worker_memory, out)
+    print_lines(run_scale(accounts, data, cluster, worker_memory, out, progress()))

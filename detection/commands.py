@@ -16,14 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from common.atomic import write_parquet
-from common.errors import UserError
+from common.errors import StaleData, UserError
 from common.progress import Say, silent
 from detection.settings import CHAMPION_URI, WORKSPACE, Settings, with_feature_settings
 from features.execution import Engine
@@ -46,6 +46,11 @@ class Request:
     workspace: Path | None = WORKSPACE  # None: no feature cache
     settings: Settings = field(default_factory=Settings)
     engine: Any = None  # None: one process; else a features.execution.Engine (a cluster)
+
+
+def load(request: Request) -> Dataset:
+    """The request's data folder at its snapshot, checked with its settings' time window."""
+    return load_dataset(request.data, request.as_of, request.settings.input.window())
 
 
 def cache_root(workspace: Path | None) -> Path | None:
@@ -104,7 +109,7 @@ def validate(request: Request) -> dict[str, Any]:
     """`ringwatch validate`: load the folder against the contract; its summary."""
     from features.io.summary import summarise
 
-    return summarise(load_dataset(request.data, request.as_of))
+    return summarise(load(request))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +119,7 @@ class FeaturesRequest(Request):
 
 def features(request: FeaturesRequest, say: Say = silent) -> FeatureTable:
     """`ringwatch features`: the feature table (written to `out` when given)."""
-    ds = load_dataset(request.data, request.as_of)
+    ds = load(request)
     cache = cache_root(request.workspace)
     table = build_features(ds, request.settings, cache, say, request.engine)
     if request.out is not None:
@@ -145,7 +150,7 @@ def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
     config = request.settings.features.graph
     started = time.perf_counter()
     say("loading the data")
-    ds = load_dataset(request.data, request.as_of)
+    ds = load(request)
     say(f"building graphs of {ds.accounts.height:,} accounts")
     links = links_from(request.engine, request.settings.features, ds)
     graphs = build_graphs(ds, config, **links)
@@ -165,21 +170,30 @@ class TrainRequest(Request):
 
 
 def train(request: TrainRequest, say: Say = silent) -> list:  # -> list[training.run.TrainResult]
-    """`ringwatch train`: features, then one registered run (or three for the ablation)."""
-    from training.run import train_command
+    """`ringwatch train`: features, then one registered run (or three for the ablation).
+    Ctrl-C and SIGTERM are watched from the first step (training.interrupts), so one that a
+    library swallows still stops the run before anything is registered."""
+    from training.interrupts import watch_interrupts
+    from training.run import RunRequest, TrainData, train_command
 
     if request.workspace is None:
         raise UserError("training needs a workspace (its MLflow store)")
     settings = request.settings
-    ds = load_dataset(request.data, request.as_of)
-    table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)
-    truth = Path(request.data) / TRUTH_FILE
-    return train_command(
-        ds, table.frame, table.rings.components, table.graphs, settings.train, request.workspace,
-        request.experiment, truth=truth if truth.exists() else None, ablation=request.ablation,
-        fingerprint={"data.inputs_sha256": table.inputs_sha256}, say=say,
-        features=settings.features, engine=request.engine,
-    )  # fmt: skip
+    with watch_interrupts():
+        ds = load(request)
+        table = build_features(ds, settings, cache_root(request.workspace), say, request.engine)
+        truth = Path(request.data) / TRUTH_FILE
+        data = TrainData(
+            dataset=ds, table=table.frame, groups=table.rings.components, graphs=table.graphs,
+            truth=truth if truth.exists() else None,
+            fingerprint={"data.inputs_sha256": table.inputs_sha256},
+        )  # fmt: skip
+        run = RunRequest(
+            data=data, workspace=request.workspace, config=settings.train,
+            experiment=request.experiment, features=settings.features, engine=request.engine,
+            ablation=request.ablation,
+        )  # fmt: skip
+        return train_command(run, say)
 
 
 def runs_list(experiment: str | None, limit: int, workspace: Path) -> pl.DataFrame:
@@ -242,7 +256,9 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     spent: dict[str, float] = {}
     start = time.perf_counter()
     say(f"loading {request.data}")
-    ds = load_dataset(request.data, request.as_of)
+    ds = load(request)
+    stale = None if request.as_of is not None else request.settings.input.stale(ds.as_of)
+    check_not_stale(request.out, output_name(ds.as_of), stale)
     output.check_free(request.out, output_name(ds.as_of), request.overwrite)
     spent["load"] = time.perf_counter() - start
     say(f"loading model {request.model}")
@@ -261,7 +277,7 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
         "fingerprint": table.inputs_sha256,
         "accounts": ds.accounts.height,
         "labels": ds.labels.height,
-        "warnings": list(ds.warnings),
+        "warnings": list(ds.warnings) + ([f"{request.data}: {stale}"] if stale else []),
         "as_of_source": ds.as_of_source,
     }
     with bar("scoring", frame.height) as progress:
@@ -273,6 +289,25 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
         )  # fmt: skip
     seconds = round(time.perf_counter() - start, 3)
     return {**result.summary, "as_of_source": ds.as_of_source, "seconds": seconds}
+
+
+RELIST_GRACE = timedelta(hours=12)  # re-cutting a list soon after it was written is not stale
+
+
+def check_not_stale(root: Path, name: str, stale: str | None) -> None:
+    """A stale snapshot (data that stopped updating) whose list was written over 12 hours ago is
+    not "done" (exit 4) but stale (exit 5), with --overwrite too: a weekly job must not score the
+    same week again and again. The first list of a stale snapshot is written with a warning."""
+    final = Path(root) / name
+    if not stale or not final.is_dir():
+        return
+    from detection.manifest import written_at
+
+    if datetime.now(UTC) - written_at(final) > RELIST_GRACE:
+        raise StaleData(
+            f"{final}: {stale} Its list was written on {written_at(final):%Y-%m-%d %H:%M} "
+            "UTC; pass --as-of to score that date again on purpose"
+        )
 
 
 def feedback(decisions: Path, data: Path) -> dict[str, Any]:
@@ -325,17 +360,22 @@ def demo(request: DemoRequest, say: Say = silent) -> DemoResult:
     """`ringwatch demo`: the whole pipeline on a freshly simulated world in the workspace."""
     from dataclasses import replace
 
+    from training.run import report_lines
+
     workspace = Path(request.workspace)
     data, lists = workspace / "data", workspace / "lists"
     say(f"simulating {request.describe} into {data}")
     request.world(data)
     say("validating the input tables")
-    validation = validate(Request(data=data))
+    validation = validate(Request(data=data, settings=request.settings))
     settings = request.settings
     train_settings = replace(settings.train, eval=replace(settings.train.eval, compare_random=True))
     settings = settings.but(train=train_settings)
-    common = dict(data=data, workspace=workspace, engine=request.engine)
+    as_of = datetime.fromisoformat(validation["as_of"])  # the world just made: never stale
+    common = dict(data=data, as_of=as_of, workspace=workspace, engine=request.engine)
     results = train(TrainRequest(**common, settings=settings, experiment=DEMO_EXPERIMENT), say)
+    for line in report_lines(results):
+        say(line)
     promote_if_better(results[0].version, workspace, say)
     say("scoring the account base with the champion")
     summary = score(

@@ -189,6 +189,19 @@ def print_features(path: Path, frame: Any) -> None:
     print(f"wrote {path}: {frame.height:,} accounts × {frame.width - 1} features")
 
 
+def print_lines(text: str) -> None:
+    """A finished report's plain text (Markdown tables, evaluation lines) on stdout."""
+    print(text)
+
+
+def print_train(results: list) -> None:
+    """Each training run's held-out figures (training.run.report_lines), on stdout."""
+    from training.run import report_lines
+
+    for line in report_lines(results):
+        print(line)
+
+
 def print_runs(frame: Any) -> None:
     """`runs list`: a compact table (fits 80 columns on a terminal) with headline metrics."""
     from training.runs import BASE_COLUMNS, HEADLINE, fmt
@@ -359,20 +372,3 @@ ringwatch demo finished.
                       mlflow ui --backend-store-uri sqlite:///{store}
 """
     )
-
-
-def print_bench_rings(result: Any, written: Path) -> None:
-    """`ringwatch bench rings`: the per-archetype table, benign accounts in rings, the file."""
-    for title, (header, rows) in (
-        (f"{result.command} ({result.date})", result.table()),
-        ("benign accounts in reported rings (per world)", result.benign_table()),
-    ):
-        shown = table(title=title, box=box.SIMPLE)
-        for name in header:
-            shown.add_column(name)
-        for row in rows:
-            shown.add_row(*row)
-        out().print(shown)
-    low, high = result.load
-    minutes = result.seconds / 60
-    out().print(f"wrote {written} ({minutes:.1f} min, load average {low:.1f} → {high:.1f})")

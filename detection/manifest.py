@@ -81,6 +81,16 @@ def build_manifest(folder: Path, **sections: object) -> dict:
     }
 
 
+def written_at(folder: Path) -> datetime:
+    """When the list in `folder` was written: its manifest's creation time, else the folder's
+    modification time (a damaged or missing manifest)."""
+    try:
+        created = json.loads((Path(folder) / MANIFEST).read_text())["created_at"]
+        return datetime.fromisoformat(created).astimezone(UTC)
+    except (OSError, ValueError, KeyError, TypeError):
+        return datetime.fromtimestamp(Path(folder).stat().st_mtime, UTC)
+
+
 def write_manifest(folder: Path, manifest: dict) -> Path:
     """Write manifest.json into `folder` (the last file of a run)."""
     path = folder / MANIFEST

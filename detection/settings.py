@@ -13,6 +13,9 @@ features built with other settings than it was trained on.
     learning_rate = 0.05
     [score]
     capacity = 500
+    [input]
+    earliest = "2015-01-01"
+    stale_after_days = 8
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from common.errors import UserError
 from common.settings import build, plain, read_toml
 from detection.config import ScoreConfig
 from features.config import FeatureConfig
+from features.io.sanity import InputConfig
 from training.config import TrainConfig, check_train_config
 
 MODEL_KEY = "features"  # where a model's info holds the feature settings it was trained with
@@ -39,6 +43,7 @@ class Settings:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
+    input: InputConfig = field(default_factory=InputConfig)  # plausible times, staleness
     source: str | None = field(default=None, init=False, compare=False)
 
     def but(self, **sections: Any) -> Settings:
@@ -56,6 +61,7 @@ def load_settings(path: Path | None) -> Settings:
     settings = build(Settings, read_toml(path), file)
     check_train_config(settings.train, file)
     settings.score.check()
+    settings.input.window()  # a bad date fails here, naming the key
     object.__setattr__(settings, "source", file)
     return settings
 

@@ -22,11 +22,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from rich.console import Console
-from rich.progress import Progress
 
 from common.errors import UserError
-from detection.console import out as console_out
+from common.progress import Advance, Say, silent
 from experiments import baselines, protocols
 from experiments.importers import SOURCE_FOLDERS, import_dataset
 from experiments.protocols import Scheme, Split
@@ -38,8 +36,8 @@ from experiments.quality_report import (
     mlflow_params,
     paired,
     paired_markdown,
-    print_summary,
     summarise,
+    summary_table,
     write_outputs,
 )
 from features.io.contract import Dataset
@@ -336,6 +334,26 @@ def bench_dataset(
     return ctx, records, notes, line
 
 
+@dataclass(frozen=True)
+class QualityResult:
+    """What `ringwatch bench quality` measured and wrote (detection.console prints it)."""
+
+    summary: pl.DataFrame  # mean ± std per dataset × protocol × method
+    notes: list[str]  # methods that failed on a dataset, and why
+    header: list[str]  # command, timing and load average, one line per dataset
+    comparison: list[str]  # the paired comparison (Markdown lines; empty without both methods)
+    out: Path
+
+    def table(self) -> Any:  # -> rich.table.Table
+        """The summary as a rich table."""
+        return summary_table(self.summary)
+
+
+def quality_steps(datasets: list[str] | None, methods: list[str] | None, seeds: int) -> int:
+    """How many fits a run makes (the length of its progress bar)."""
+    return len(datasets or SCHEMES) * len(PROTOCOLS) * seeds * len(methods or METHODS)
+
+
 def run_quality(
     datasets: list[str] | None = None,
     seeds: int = 10,
@@ -343,10 +361,10 @@ def run_quality(
     out: Path = Path("bench-out/quality"),
     workspace: Path | None = Path("bench-out/workspace"),
     methods: list[str] | None = None,
-    console: Console | None = None,
-) -> pl.DataFrame:
-    """Run the quality benchmark; print the table, write results.{md,csv}; return the summary."""
-    console = console or console_out()
+    say: Say = silent,
+    advance: Advance | None = None,
+) -> QualityResult:
+    """Run the quality benchmark; write results.{md,csv} and per_seed.csv; return the result."""
     datasets, methods = list(datasets or SCHEMES), list(methods or METHODS)
     check_choices(datasets, methods, seeds, data_root)
     command = f"ringwatch bench quality --datasets {','.join(datasets)} --seeds {seeds}"
@@ -354,17 +372,12 @@ def run_quality(
         command += f" --methods {','.join(methods)}"
     load_before, started, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
     records, notes, lines = [], [], []
-    with (
-        tempfile.TemporaryDirectory(prefix="ringwatch-bench-") as tmp,
-        Progress(console=console) as bar,
-    ):
-        task = bar.add_task(
-            "benchmark", total=len(datasets) * len(PROTOCOLS) * seeds * len(methods)
-        )
+    step = (lambda: advance(1)) if advance is not None else (lambda: None)
+    with tempfile.TemporaryDirectory(prefix="ringwatch-bench-") as tmp:
         for name in datasets:
-            bar.update(task, description=name)
+            say(f"benchmarking {name}")
             ctx, found, failed, line = bench_dataset(
-                name, data_root, Path(tmp), methods, seeds, lambda: bar.advance(task)
+                name, data_root, Path(tmp), methods, seeds, step
             )
             records, notes, lines = records + found, notes + failed, [*lines, line]
             if workspace is not None:
@@ -374,14 +387,7 @@ def run_quality(
     per_seed = pl.DataFrame(records)
     summary = summarise(per_seed)
     header = header_lines(command, wall, cpu, (load_before, os.getloadavg()[0]), lines)
-    print_summary(summary, console)
-    for note in notes:
-        console.print(f"[yellow]note:[/] {note}")
-    console.print(header[2])
     both = set(PAIRED) <= set(methods)
     comparison = paired_markdown(paired(per_seed, *PAIRED), *PAIRED) if both else []
-    for line in comparison:
-        console.print(line)
     write_outputs(out, summary, per_seed, markdown(summary, header, notes, comparison))
-    console.print(f"written: {out}/results.md, results.csv, per_seed.csv")
-    return summary
+    return QualityResult(summary, notes, header, comparison, out)

@@ -21,7 +21,8 @@ def bench_rings_command(
     keep: Annotated[Path | None, typer.Option(help="Keep worlds and runs here.")] = None,
 ) -> None:
     """Leave-one-archetype-out: rings and accounts of each bad archetype never labelled."""
-    from detection.console import bar, print_bench_rings, progress
+    from detection.console import bar, progress
+    from detection.console_bench import print_bench_rings
     from experiments.bench_rings import RingsBench, run_rings_bench
     from experiments.rings_report import write_report
 

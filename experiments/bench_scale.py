@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
 
+from common.progress import Say, silent
+
 STAGES = ("features", "train", "score")
 GIB = 2**30
 BASE_GIB = 0.35  # a process with polars, numba and lightgbm loaded, before any data
@@ -160,7 +162,7 @@ def capacity(rows: list[dict], accounts: int, events: int, target: Target) -> di
     }
 
 
-def bench_scale(data: Path, work: Path, cluster: str, memory: str, say=print) -> list[dict]:
+def bench_scale(data: Path, work: Path, cluster: str, memory: str, say: Say = silent) -> list[dict]:
     """Every stage through one process and through the cluster; one row per (engine, stage)."""
     rows = []
     for engine in (None, cluster):
@@ -204,8 +206,11 @@ def to_markdown(rows: list[dict], model: dict) -> str:
     return "\n".join(lines)
 
 
-def main(accounts: int, data: Path | None, cluster: str, memory: str, out: Path) -> dict:
-    """Simulate (unless `data` is given), run both engines, write scale.md and scale.json."""
+def main(
+    accounts: int, data: Path | None, cluster: str, memory: str, out: Path, say: Say = silent
+) -> str:
+    """Simulate (unless `data` is given), run both engines, write scale.md and scale.json;
+    the Markdown written."""
     from experiments.simulate import WorldConfig, simulate_to
     from features.io.load import load_dataset
 
@@ -213,11 +218,11 @@ def main(accounts: int, data: Path | None, cluster: str, memory: str, out: Path)
     if data is None:
         data = out / "data"
         if not (data / "accounts.parquet").exists():
-            print(f"simulating {accounts:,} accounts into {data}")
+            say(f"simulating {accounts:,} accounts into {data}")
             simulate_to(WorldConfig(accounts=accounts).check(), data, overwrite=True)
     ds = load_dataset(data)
     n_accounts, n_events = ds.accounts.height, ds.n_events
-    rows = bench_scale(data, out / "work", cluster, memory)
+    rows = bench_scale(data, out / "work", cluster, memory, say)
     model = capacity(rows, n_accounts, n_events, Target())
     load = " ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
     header = (
@@ -226,7 +231,6 @@ def main(accounts: int, data: Path | None, cluster: str, memory: str, out: Path)
         f"--worker-memory {memory}\n\n"
     )
     text = header + to_markdown(rows, model)
-    print(text)
     (out / "scale.md").write_text(text + "\n")
     (out / "scale.json").write_text(json.dumps({"rows": rows, "model": model}, indent=2))
-    return model
+    return text

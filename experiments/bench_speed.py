@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from common.progress import Say
+from common.progress import Say, silent
 
 WARM_ACCOUNTS = 3_000
 PEER_ROUNDS = 200  # the peer's LightGBM rounds (ours stops early on a validation part)
@@ -184,7 +184,7 @@ def machine() -> dict:
     }
 
 
-def bench_speed(sizes: list[int], root: Path | None = None, say: Say = print) -> dict:
+def bench_speed(sizes: list[int], root: Path | None = None, say: Say = silent) -> dict:
     """Every command at every size, with the machine's state before and after."""
     root = Path(tempfile.mkdtemp(prefix="bench-speed-", dir=root))
     try:
@@ -231,10 +231,10 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(sizes: list[int], out: Path | None, say: Say = print) -> dict:
-    """Run, print and (optionally) write the table as Markdown and JSON."""
+def main(sizes: list[int], out: Path | None, say: Say = silent) -> dict:
+    """Run and (optionally) write the table as Markdown and JSON; the result (to_markdown
+    renders it)."""
     result = bench_speed(sizes, say=say)
-    print(to_markdown(result))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "speed.md").write_text(to_markdown(result) + "\n")

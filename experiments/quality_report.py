@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from common.atomic import atomic_file
@@ -127,8 +126,8 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def print_summary(summary: pl.DataFrame, console: Console) -> None:
-    """The summary as a rich table."""
+def summary_table(summary: pl.DataFrame) -> RichTable:
+    """The summary as a rich table (detection.console prints it)."""
     table = RichTable(title="quality benchmark (mean ± std over seeds)")
     for column in ("dataset", "protocol", "method", *METRIC_TITLES.values(), "nbhd. train share"):
         table.add_column(
@@ -137,7 +136,7 @@ def print_summary(summary: pl.DataFrame, console: Console) -> None:
     for row in summary.iter_rows(named=True):
         metrics = [cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS]
         table.add_row(row["dataset"], row["protocol"], row["method"], *metrics, share(row))
-    console.print(table)
+    return table
 
 
 def log_mlflow(

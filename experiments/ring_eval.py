@@ -1,13 +1,11 @@
 """Ring recovery against a simulated world's truth: best-match F1 per true ring and the share
 of reported ring members that are bad, plus which benign kinds leaked into reported rings.
 
-    python -m experiments.ring_eval DATA [DATA ...]
-(or `ringwatch rings DATA --out RINGS.parquet --truth DATA/truth.parquet`).
+    ringwatch rings DATA --out RINGS.parquet --truth DATA/truth.parquet
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -102,35 +100,3 @@ def read_truth(path: Path) -> pl.DataFrame:
     if missing:
         raise ContractError(str(path), "required column is missing", missing[0])
     return truth
-
-
-def print_evaluation(membership: pl.DataFrame, truth: pl.DataFrame) -> dict[str, Any]:
-    """Score reported rings against a truth table (see read_truth) and print the figures."""
-    result = evaluate_rings(membership, truth)
-    print(format_report(result))
-    return result
-
-
-def run(data: Path) -> dict[str, Any]:
-    """Load a simulated world folder, find its rings and score them against its truth."""
-    from features.config import GraphConfig
-    from features.graph import build_graphs, find_rings
-    from features.io.load import load_dataset
-
-    config = GraphConfig()
-    ds = load_dataset(data)
-    rings = find_rings(ds, build_graphs(ds, config), config, labels=ds.labels)
-    return evaluate_rings(rings.membership, read_truth(Path(data) / "truth.parquet"))
-
-
-def main() -> None:
-    """Command line: evaluate one or more world folders (each with truth.parquet)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="+", type=Path)
-    for folder in parser.parse_args().data:
-        print(f"== {folder}")
-        print(format_report(run(folder)))
-
-
-if __name__ == "__main__":
-    main()

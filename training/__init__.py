@@ -17,6 +17,8 @@ _WHERE = {
     "RingwatchModel": "training.model",
     "TrainResult": "training.run",
     "train_run": "training.run",
+    "RunRequest": "training.run",
+    "TrainData": "training.run",
     "load_model": "training.registry",
     "register": "training.registry",
     "promote": "training.registry",

@@ -2,9 +2,14 @@
 
 Python turns SIGINT into a KeyboardInterrupt wherever the main thread happens to be, which may
 be inside library code that swallows it (MLflow's logging) or between creating an MLflow run
-and remembering it. `watch_interrupts` remembers every such signal, so the caller can check at
-the end whether one came at all; `Interrupts.deferred` holds them back during steps that must
-not be cut in half (starting a run, registering a version, ending the run).
+and remembering it, or inside a `__del__` or garbage-collector callback, where Python prints
+"Exception ignored" and carries on. `watch_interrupts` remembers every such signal, so the
+caller can check at the end whether one came at all; `Interrupts.deferred` holds them back
+during steps that must not be cut in half (starting a run, registering a version, ending the
+run). A watch opened inside another one is the same watch: the `train` command watches from its
+first step, so no signal falls into a gap where Python's own handler is back (and its
+KeyboardInterrupt may be swallowed unseen); once a version is registered (`commit`), later
+signals are only remembered: the work is done and stays done.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class Interrupts:
     def __init__(self) -> None:
         self.seen: int | None = None
         self.deferring = False
+        self.committed = False
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         """Signal handler: remember the signal; raise unless a deferred step is running."""
@@ -38,7 +44,13 @@ class Interrupts:
         try:
             yield
         finally:
-            self.deferring = before
+            self.deferring = before or self.committed
+
+    def commit(self) -> None:
+        """The point of no return has passed (a version is registered and its run finished):
+        signals from now on are remembered, never raised."""
+        self.deferring = True
+        self.committed = True
 
     def check(self) -> None:
         """Raise KeyboardInterrupt if a signal came at any time (even if something swallowed
@@ -49,7 +61,12 @@ class Interrupts:
 
 @contextmanager
 def watch_interrupts() -> Iterator[Interrupts]:
-    """Watch SIGINT and SIGTERM for the block (main thread only; elsewhere a no-op watcher)."""
+    """Watch SIGINT and SIGTERM for the block (main thread only; elsewhere a no-op watcher);
+    inside another watch, that watch."""
+    outer = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
+    if isinstance(outer, Interrupts):
+        yield outer
+        return
     watcher = Interrupts()
     if threading.current_thread() is not threading.main_thread():
         yield watcher

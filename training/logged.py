@@ -179,6 +179,8 @@ def logged_run(
                     mlflow.set_tag("ringwatch.registered_version", str(version))
                 mlflow.end_run("FINISHED")
             interrupts.check()
+            if version is not None:
+                interrupts.commit()
         except BaseException as error:
             with interrupts.deferred():
                 stopped = isinstance(error, KeyboardInterrupt)

@@ -2,11 +2,12 @@
 
 `train_command` is what `ringwatch train` calls; `train_run` is one run; `run_ablation` logs
 three runs (behaviour only, graph only, both) so the value of each feature family is visible.
+Each takes one `RunRequest` (the `TrainData` to learn from, the settings, where to log).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,138 +76,105 @@ def _load_truth(truth: Path | pl.DataFrame | None) -> pl.DataFrame | None:
     return pl.read_parquet(path) if path.exists() else None
 
 
-def train_run(
-    dataset: Dataset,
-    feature_table: pl.DataFrame,
-    groups: pl.DataFrame | None,
-    config: TrainConfig,
-    workspace: Path,
-    experiment: str,
-    graphs: Any = None,
-    truth: Path | pl.DataFrame | None = None,
-    fingerprint: dict[str, str] | None = None,
-    stages: set[str] | None = None,
-    register: bool = True,
-    run_name: str | None = None,
-    tags: dict[str, str] | None = None,
-    say: Say = silent,
-    features: FeatureConfig | None = None,
-    engine: Any = None,
-) -> TrainResult:
-    """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked
-    (`engine`: a cluster that boosts the overall model when its rows do not fit one worker)."""
+@dataclass(frozen=True, kw_only=True)
+class TrainData:
+    """What a run learns from: the dataset and its feature table, with the ring groups kept on
+    one side of the split, the label graphs and (simulated worlds only) the truth."""
+
+    dataset: Dataset
+    table: pl.DataFrame  # the feature table (features.pipeline.FeatureTable.frame)
+    groups: pl.DataFrame | None = None  # ring components (account_id, group)
+    graphs: Any = None  # features.graph.LabelGraphs: label-derived features
+    truth: Path | pl.DataFrame | None = None  # truth.parquet of a simulated world
+    fingerprint: dict[str, str] | None = None  # e.g. the feature cache's data.inputs_sha256
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    """One logged training run (or, with `ablation`, three): data, settings, where to log."""
+
+    data: TrainData
+    workspace: Path  # its MLflow store (MLFLOW_TRACKING_URI overrides)
+    config: TrainConfig = field(default_factory=TrainConfig)
+    experiment: str = "ringwatch"
+    features: FeatureConfig | None = None  # the table's feature settings (saved with the model)
+    engine: Any = None  # a cluster boosts the overall model when its rows outgrow one worker
+    stages: frozenset[str] | None = None  # feature stages used (None: all)
+    register: bool = True  # register the model as `ringwatch` @challenger
+    run_name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    ablation: bool = False  # train_command: three unregistered runs instead of one
+
+
+def _fit(request: RunRequest, config: TrainConfig, known: pl.DataFrame, engine: Any) -> FitResult:
+    """fit_model on the request's data with `config`."""
+    data = request.data
+    return fit_model(
+        data.table, data.dataset.labels, data.groups, config, data.graphs,
+        stages=request.stages, known=known, feature_settings=request.features, engine=engine,
+    )  # fmt: skip
+
+
+def _random_split_metrics(request: RunRequest, known: pl.DataFrame) -> dict[str, float]:
+    """The held-out figures of the same fit on a (leaky) random split, `random_`-prefixed."""
+    config = request.config
+    random_config = replace(
+        config,
+        split=replace(config.split, kind="random"),
+        heads=replace(config.heads, enabled=False),
+    )
+    leaky = _fit(request, random_config, known, None)
+    return {f"random_{k}": v for k, v in leaky.metrics.items() if k.startswith("test_")}
+
+
+def train_run(request: RunRequest, say: Say = silent) -> TrainResult:
+    """Fit, evaluate and log one MLflow run; register it as `ringwatch` @challenger if asked."""
     from training.tracking import get_or_create_experiment, use_workspace
 
-    use_workspace(workspace)  # fails fast, one line, when the store is unreachable
-    experiment_id = get_or_create_experiment(experiment)
+    use_workspace(request.workspace)  # fails fast, one line, when the store is unreachable
+    experiment_id = get_or_create_experiment(request.experiment)
+    config, data, stages = request.config, request.data, request.stages
     say(f"training ({config.split.kind} split, stages: {sorted(stages) if stages else 'all'})")
-    labels, known = dataset.labels, labels_known_at(dataset)
-    fit = fit_model(
-        feature_table,
-        labels,
-        groups,
-        config,
-        graphs,
-        stages=stages,
-        known=known,
-        feature_settings=features,
-        engine=engine,
-    )
+    known = labels_known_at(data.dataset)
+    fit = _fit(request, config, known, request.engine)
     metrics = dict(fit.metrics)
     if config.eval.compare_random and config.split.kind != "random":
         say("training again on a random split, for comparison")
-        random_config = replace(
-            config,
-            split=replace(config.split, kind="random"),
-            heads=replace(config.heads, enabled=False),
-        )
-        leaky = fit_model(
-            feature_table, labels, groups, random_config, graphs, stages=stages, known=known,
-            feature_settings=features,
-        )  # fmt: skip
-        metrics.update(
-            {f"random_{k}": v for k, v in leaky.metrics.items() if k.startswith("test_")}
-        )
-    truth_frame = _load_truth(truth)
+        metrics.update(_random_split_metrics(request, known))
+    truth_frame = _load_truth(data.truth)
     if truth_frame is not None:
-        metrics.update(truth_metrics(fit.scored, dataset.labels, truth_frame))
-    fingerprint = data_fingerprint(dataset, fingerprint)
+        metrics.update(truth_metrics(fit.scored, data.dataset.labels, truth_frame))
+    fingerprint = data_fingerprint(data.dataset, data.fingerprint)
     stage_tag = ",".join(sorted(stages)) if stages else "all"
     say("logging the run to MLflow")
-    tags = {"ringwatch.stages": stage_tag, **(tags or {})}
+    tags = {"ringwatch.stages": stage_tag, **request.tags}
     run_id, version = logged_run(
-        fit, config, metrics, fingerprint, tags, experiment_id, run_name, register
+        fit, config, metrics, fingerprint, tags, experiment_id, request.run_name, request.register
     )
     if version is not None:
         fit.model.name, fit.model.version = "ringwatch", str(version)
     return TrainResult(run_id, experiment_id, metrics, fit, version, stage_tag)
 
 
-def run_ablation(
-    dataset: Dataset,
-    feature_table: pl.DataFrame,
-    groups: pl.DataFrame | None,
-    config: TrainConfig,
-    workspace: Path,
-    experiment: str,
-    graphs: Any = None,
-    truth: Path | pl.DataFrame | None = None,
-    fingerprint: dict[str, str] | None = None,
-    say: Say = silent,
-    features: FeatureConfig | None = None,
-) -> list[TrainResult]:
+def run_ablation(request: RunRequest, say: Say = silent) -> list[TrainResult]:
     """Three logged runs on the same split: behaviour only, graph only, both (none registered)."""
-    fingerprint = data_fingerprint(dataset, fingerprint)
+    fingerprint = data_fingerprint(request.data.dataset, request.data.fingerprint)
+    data = replace(request.data, fingerprint=fingerprint)  # the inputs are hashed once
     results = []
     for name, stages in ABLATION.items():
-        results.append(
-            train_run(
-                dataset,
-                feature_table,
-                groups,
-                config,
-                workspace,
-                experiment,
-                graphs,
-                truth,
-                fingerprint,
-                stages=stages,
-                register=False,
-                run_name=f"ablation-{name}",
-                tags={"ringwatch.ablation": name},
-                say=say,
-                features=features,
-            )
-        )
+        tags = {**request.tags, "ringwatch.ablation": name}
+        chosen = None if stages is None else frozenset(stages)
+        run = replace(request, data=data, stages=chosen, register=False, engine=None)
+        results.append(train_run(replace(run, run_name=f"ablation-{name}", tags=tags), say))
     return results
 
 
-def train_command(
-    dataset: Dataset,
-    feature_table: pl.DataFrame,
-    groups: pl.DataFrame | None,
-    graphs: Any,
-    config: TrainConfig,
-    workspace: Path,
-    experiment: str,
-    truth: Path | pl.DataFrame | None = None,
-    ablation: bool = False,
-    fingerprint: dict[str, str] | None = None,
-    say: Say = print,
-    features: FeatureConfig | None = None,
-    engine: Any = None,
-) -> list[TrainResult]:
-    """What `ringwatch train` does: one registered run (or the three ablation runs), printed.
-    `graphs`: the feature table's label graphs (features.graph.LabelGraphs); `features`: the
-    settings the table was built with (saved with the model; default: the defaults)."""
-    inputs = (dataset, feature_table, groups, config, workspace, experiment, graphs, truth)
-    if ablation:
-        results = run_ablation(*inputs, fingerprint, say, features)
-    else:
-        results = [train_run(*inputs, fingerprint, say=say, features=features, engine=engine)]
-    for line in report_lines(results):
-        say(line)
-    return results
+def train_command(request: RunRequest, say: Say = silent) -> list[TrainResult]:
+    """What `ringwatch train` does: one registered run, or the three ablation runs; the
+    results (detection.console prints them with `report_lines`)."""
+    if request.ablation:
+        return run_ablation(request, say)
+    return [train_run(request, say)]
 
 
 def report_lines(results: list[TrainResult]) -> list[str]:

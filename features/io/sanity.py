@@ -7,7 +7,8 @@ expressions over the typed columns, so the same rules run on an in-memory table
 (`check_values`) and in the events table's one streaming pass (`features.io.scan`).
 
 The plausible time window is [earliest, now + ahead]: by default 1990-01-01 to now + 1 day,
-settable with RINGWATCH_EARLIEST (ISO date) and RINGWATCH_MAX_AHEAD_HOURS.
+set in the `[input]` section of the settings (`InputConfig`); the environment variables
+RINGWATCH_EARLIEST (ISO date) and RINGWATCH_MAX_AHEAD_HOURS override it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,43 @@ EXAMPLES = 5
 
 
 @dataclass(frozen=True)
+class InputConfig:
+    """Settings of the input layer: which times are plausible, when a snapshot is stale."""
+
+    earliest: str = "1990-01-01"  # ISO date: no input time is older (the platform's start)
+    max_ahead_hours: float = 24.0  # nor later than now + this (clock skew, time zones)
+    stale_after_days: float = 8.0  # a snapshot taken from the data older than this is stale
+
+    def window(self) -> TimeWindow:
+        """The plausible time window; RINGWATCH_EARLIEST / RINGWATCH_MAX_AHEAD_HOURS override."""
+        earliest = os.environ.get(EARLIEST_ENV) or self.earliest
+        ahead = os.environ.get(AHEAD_ENV) or self.max_ahead_hours
+        try:
+            start = datetime.fromisoformat(earliest)
+            hours = timedelta(hours=float(ahead))
+        except ValueError as error:
+            given = (
+                f"{EARLIEST_ENV} / {AHEAD_ENV}"
+                if os.environ.get(EARLIEST_ENV) or (os.environ.get(AHEAD_ENV))
+                else "input.earliest / input.max_ahead_hours"
+            )
+            raise UserError(f"{given}: {error}") from None
+        start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+        return TimeWindow(start, hours)
+
+    def stale(self, as_of: datetime) -> str | None:
+        """Why a snapshot taken from the data is stale (older than `stale_after_days`), or None."""
+        age = datetime.now(UTC) - as_of
+        if age <= timedelta(days=self.stale_after_days):
+            return None
+        return (
+            f"the data's latest time ({as_of:%Y-%m-%d %H:%M} UTC) is {age.days:,} days old, "
+            f"more than input.stale_after_days = {self.stale_after_days:g}: has the export "
+            "stopped updating?"
+        )
+
+
+@dataclass(frozen=True)
 class TimeWindow:
     """The times an input table may plausibly hold (anything else is a data error)."""
 
@@ -44,15 +82,8 @@ class TimeWindow:
 
     @classmethod
     def from_env(cls) -> TimeWindow:
-        """The window set by RINGWATCH_EARLIEST / RINGWATCH_MAX_AHEAD_HOURS, else the default."""
-        earliest, ahead = os.environ.get(EARLIEST_ENV), os.environ.get(AHEAD_ENV)
-        try:
-            start = datetime.fromisoformat(earliest) if earliest else EARLIEST
-            hours = timedelta(hours=float(ahead)) if ahead else AHEAD
-        except ValueError as error:
-            raise UserError(f"{EARLIEST_ENV} / {AHEAD_ENV}: {error}") from None
-        start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-        return cls(start, hours)
+        """The default window, overridden by RINGWATCH_EARLIEST / RINGWATCH_MAX_AHEAD_HOURS."""
+        return InputConfig().window()
 
     def bounds(self) -> tuple[datetime, datetime]:
         """(earliest, latest) allowed right now."""
@@ -64,7 +95,8 @@ class TimeWindow:
         hours = self.ahead.total_seconds() / 3600
         return (
             f"timestamps outside the plausible window {low:%Y-%m-%d} .. {high:%Y-%m-%d %H:%M} "
-            f"UTC (now + {hours:g} h; set {EARLIEST_ENV} / {AHEAD_ENV})"
+            f"UTC (now + {hours:g} h; set [input] earliest / max_ahead_hours, or {EARLIEST_ENV} / "
+            f"{AHEAD_ENV})"
         )
 
 

@@ -85,4 +85,5 @@ def test_exit_codes_are_documented_in_the_help() -> None:
     text = " ".join(runner.invoke(app, ["score", "--help"], terminal_width=200).stdout.split())
     described = "0 written, 1 failure, 2 user error, 3 locked by another run, 4 list exists"
     assert described in text
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
+    assert "5 stale data" in text
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 130]

@@ -141,6 +141,25 @@ def test_year_one_in_a_csv_is_refused(base, tmp_path):
     assert_one_error(ringwatch("validate", data), 2, "accounts.csv", "'created_at'", "0001-01-01")
 
 
+def test_an_export_that_stopped_updating_is_stale_not_done(as_of, base, lists):
+    """The simulated world is years old: its snapshot (the latest event) is stale. Its list
+    was written minutes ago (a re-cut is fine); once that is over 12 hours ago, a rerun is
+    exit 5, --overwrite or not, and the list stays as it was."""
+    assert score(base, base["data"], lists, "--overwrite").exit_code == 0
+    manifest = lists / as_of / "manifest.json"
+    record = json.loads(manifest.read_text())
+    assert any("has the export stopped updating" in w for w in record["inputs"]["warnings"])
+    record["created_at"] = "2024-01-01T00:00:00+00:00"
+    manifest.write_text(json.dumps(record))
+    before = snapshot(lists)
+    for extra in ((), ("--overwrite",)):
+        result = score(base, base["data"], lists, *extra, "--json")
+        assert_one_error(result, 5, "has the export stopped updating", "--as-of")
+        assert json.loads(result.stdout)["exit_code"] == 5
+    assert snapshot(lists) == before
+    assert score(base, base["data"], lists, "--as-of", as_of).exit_code == 4  # on purpose
+
+
 def test_temporary_and_hidden_parts_are_skipped_by_name(as_of, base, lists, tmp_path):
     data = data_copy(base, tmp_path)
     events = pl.read_parquet(data / "events.parquet")

@@ -74,3 +74,35 @@ def test_the_readme_settings_example_loads(tmp_path: Path) -> None:
     section = readme.split("### settings")[1]
     example = section.split("```toml\n")[1].split("```")[0]
     assert load_settings(write(tmp_path, example)) == Settings()
+
+
+def test_the_input_section_sets_the_time_window_and_env_vars_override(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from features.io.sanity import AHEAD_ENV, EARLIEST_ENV
+
+    monkeypatch.delenv(EARLIEST_ENV, raising=False)
+    monkeypatch.delenv(AHEAD_ENV, raising=False)
+    text = '[input]\nearliest = "2015-06-01"\nmax_ahead_hours = 2\nstale_after_days = 3\n'
+    settings = load_settings(write(tmp_path, text))
+    window = settings.input.window()
+    assert window.earliest == datetime(2015, 6, 1, tzinfo=UTC)
+    assert window.ahead.total_seconds() == 2 * 3600
+    assert settings.input.stale(datetime.now(UTC)) is None
+    assert "stopped updating" in settings.input.stale(datetime(2024, 1, 1, tzinfo=UTC))
+    with pytest.raises(UserError, match=r"input\.earliest"):
+        load_settings(write(tmp_path, '[input]\nearliest = "last tuesday"\n'))
+    monkeypatch.setenv(EARLIEST_ENV, "2001-01-01")
+    assert settings.input.window().earliest == datetime(2001, 1, 1, tzinfo=UTC)
+
+
+def test_the_input_sections_window_reaches_loading(tmp_path, monkeypatch):
+    """A world from 2024 fails the load when [input] says the platform started in 2025."""
+    from detection.commands import Request, validate
+    from experiments.simulate import WorldConfig, simulate_to
+
+    data = tmp_path / "world"
+    simulate_to(WorldConfig(accounts=300, weeks=1, seed=1).check(), data)
+    settings = load_settings(write(tmp_path, '[input]\nearliest = "2025-01-01"\n'))
+    with pytest.raises(UserError, match="plausible window 2025-01-01"):
+        validate(Request(data=data, settings=settings))

@@ -206,7 +206,7 @@ def test_harness_writes_the_table_and_logs_to_mlflow(
         out=tmp_path / "out",
         workspace=mlflow_workspace,
         methods=["features-only", "graph-tree"],
-    )
+    ).summary
     assert summary.height == 4  # 2 methods x 2 protocols
     assert (summary["seeds"] == 2).all() and (summary["auroc_mean"] > 0.8).all()
     text = (tmp_path / "out" / "results.md").read_text()

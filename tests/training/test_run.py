@@ -13,7 +13,8 @@ import training.oof
 from common.errors import UserError
 from training import registry
 from training.config import EvalConfig, HeadsConfig, TrainConfig
-from training.run import run_ablation, train_command, train_run
+from training.interrupts import watch_interrupts
+from training.run import RunRequest, TrainData, report_lines, run_ablation, train_command, train_run
 
 from .synthetic import dataset_of, make_world, share_fn, specs
 
@@ -24,6 +25,18 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def world():
     return make_world(n=700, seed=4)
+
+
+def request_of(world, workspace, experiment="tests", **options) -> RunRequest:
+    """A run on the synthetic world (its label graph, hashed inputs given)."""
+    data = TrainData(
+        dataset=dataset_of(world), table=world.features, groups=world.groups, graphs=world.graph,
+        truth=options.pop("truth", None), fingerprint={"data.inputs_sha256": "abc"},
+    )  # fmt: skip
+    config = options.pop("config", CONFIG)
+    return RunRequest(
+        data=data, workspace=workspace, config=config, experiment=experiment, **options
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -38,18 +51,9 @@ def test_train_run_logs_everything_and_registers_challenger(world, mlflow_worksp
 
     lines: list[str] = []
     config = replace(CONFIG, eval=replace(CONFIG.eval, compare_random=True))
-    [result] = train_command(
-        dataset_of(world),
-        world.features,
-        world.groups,
-        world.graph,
-        config,
-        mlflow_workspace,
-        "tests",
-        truth=world.truth,
-        fingerprint={"data.inputs_sha256": "abc"},
-        say=lines.append,
-    )
+    request = request_of(world, mlflow_workspace, config=config, truth=world.truth)
+    [result] = train_command(request, say=lines.append)
+    lines += report_lines([result])
     assert result.version == 1
     assert any("registered as ringwatch version 1 @challenger" in line for line in lines)
     assert any("unlabelled bad surfaced" in line for line in lines)
@@ -92,16 +96,7 @@ def test_train_run_logs_everything_and_registers_challenger(world, mlflow_worksp
 def test_ablation_logs_three_runs_and_registers_none(world, mlflow_workspace):
     from mlflow import MlflowClient
 
-    results = run_ablation(
-        dataset_of(world),
-        world.features,
-        world.groups,
-        CONFIG,
-        mlflow_workspace,
-        "ablation",
-        world.graph,
-        fingerprint={"data.inputs_sha256": "abc"},
-    )
+    results = run_ablation(request_of(world, mlflow_workspace, "ablation"))
     assert [r.version for r in results] == [None, None, None]
     names = [r.fit.model.feature_names for r in results]
     assert names[0] == ["posts_7d", "noise", "verified", "category"]
@@ -123,15 +118,7 @@ def test_failure_while_logging_leaves_no_registered_model(world, mlflow_workspac
 
     monkeypatch.setattr(training.logged, "log_booster", broken)
     with pytest.raises(UserError, match="MLflow run failed, nothing registered: artifact store"):
-        train_run(
-            dataset_of(world),
-            world.features,
-            world.groups,
-            CONFIG,
-            mlflow_workspace,
-            "tests",
-            fingerprint={"data.inputs_sha256": "abc"},
-        )
+        train_run(request_of(world, mlflow_workspace))
     assert registry.aliases() == {}
     runs = MlflowClient().search_runs(
         [MlflowClient().get_experiment_by_name("tests").experiment_id]
@@ -148,15 +135,7 @@ def test_failure_after_registration_takes_the_version_back(world, mlflow_workspa
 
     monkeypatch.setattr(mlflow, "set_tag", broken)
     with pytest.raises(UserError, match="nothing registered: connection reset"):
-        train_run(
-            dataset_of(world),
-            world.features,
-            world.groups,
-            CONFIG,
-            mlflow_workspace,
-            "tests",
-            fingerprint={"data.inputs_sha256": "abc"},
-        )
+        train_run(request_of(world, mlflow_workspace))
     assert registry.versions() == []
     assert registry.aliases() == {}
 
@@ -168,13 +147,30 @@ def test_unreachable_server_is_one_line_before_any_training(world, tmp_path, mon
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
     no_labels = world.labels.clear()  # would fail later: the store is checked first
     with pytest.raises(UserError, match="did not answer"):
-        train_run(
-            dataset_of(world),
-            world.features,
-            world.groups,
-            CONFIG,
-            tmp_path,
-            "tests",
-        )
+        train_run(request_of(world, tmp_path))
     ds = dataset_of(world)
     assert pl.DataFrame(no_labels).height == 0 and ds.labels.height > 0
+
+
+def test_a_ctrl_c_swallowed_before_the_logging_still_stops_the_run(world, mlflow_workspace):
+    """The gap that once let a Ctrl-C through (exit 0, model registered): the signal lands
+    after "logging the run" is said and before the logging's own watch begins, and a library
+    (or a `__del__` run by the garbage collector) swallows the KeyboardInterrupt. The train
+    command watches from its first step, so the logging still sees it."""
+    import contextlib
+    import os
+    import signal
+
+    from mlflow import MlflowClient
+
+    def say(text: str) -> None:
+        if text.startswith("logging the run"):
+            with contextlib.suppress(KeyboardInterrupt):  # swallowed, as a library might
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with watch_interrupts(), pytest.raises(KeyboardInterrupt):
+        train_command(request_of(world, mlflow_workspace), say)
+    assert registry.versions() == [] and registry.aliases() == {}
+    experiment = MlflowClient().get_experiment_by_name("tests").experiment_id
+    runs = MlflowClient().search_runs([experiment])
+    assert [r.info.status for r in runs] == ["KILLED"]

@@ -57,20 +57,18 @@ def test_train_register_promote_load_through_the_server(
     server_workspace: Path, mlflow_server: str
 ) -> None:
     from training.config import TrainConfig
-    from training.run import train_run
+    from training.run import RunRequest, TrainData, train_run
     from training.tracking import current_client
 
     world, dataset = tiny_dataset(server_workspace)
-    result = train_run(
-        dataset,
-        world.features,
-        world.groups,
-        TrainConfig(),
-        server_workspace,
-        "server-test",
-        truth=world.truth,
+    data = TrainData(
+        dataset=dataset, table=world.features, groups=world.groups, truth=world.truth,
         fingerprint={"data.source": "synthetic"},
-    )
+    )  # fmt: skip
+    result = train_run(
+        RunRequest(data=data, config=TrainConfig(), workspace=server_workspace,
+                   experiment="server-test")
+    )  # fmt: skip
     client = current_client()
     assert client.tracking_uri == mlflow_server
     assert not (server_workspace / "mlflow.db").exists()  # nothing recorded locally
