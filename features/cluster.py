@@ -13,13 +13,14 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from common.errors import UserError
+from common.progress import Say, silent
+from common.versions import package_versions
 from features.execution import Engine
 
 ENV = "RINGWATCH_CLUSTER"
@@ -27,8 +28,6 @@ CONNECT_TIMEOUT_S = 3
 DEFAULT_LOCAL_WORKERS = 2
 #: Packages whose versions must agree between the client and every worker.
 PINNED = ("ringwatch", "polars", "numpy", "numba", "lightgbm", "dask", "distributed", "pyarrow")
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -60,13 +59,7 @@ def parse_cluster(value: str | None) -> ClusterSpec:
 
 def versions() -> dict[str, str]:
     """Installed versions of the packages that decide results (run on every worker too)."""
-    out = {}
-    for name in PINNED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "missing"
-    return out
+    return package_versions(PINNED, missing="missing")
 
 
 def probe(path: str) -> str:
@@ -148,7 +141,7 @@ def open_engine(
     value: str | None,
     workspace: Path,
     worker_memory: str | None = None,
-    say: Say = lambda _: None,
+    say: Say = silent,
 ) -> Iterator[Engine]:
     """The engine of the --cluster setting; a cluster (and its scratch folder under
     `workspace/scratch`) lives as long as the block."""

@@ -34,6 +34,7 @@ from common.progress import Say, silent
 MANIFEST = "compiled.json"
 TOOLCHAIN = "gcc"
 MAIN = "main"
+COMPILERS = ("treelite", "tl2cgen")  # their versions name a compiled folder
 
 
 def misread_rows(x: np.ndarray) -> np.ndarray:
@@ -78,11 +79,11 @@ def boosters_of(model: Any) -> dict[str, Any]:
 
 def model_digest(texts: dict[str, str]) -> str:
     """What a compiled folder is named by: the boosters, the compiler stack and the machine."""
-    import tl2cgen
-    import treelite
+    from training.integrity import library_versions
 
+    found = library_versions(COMPILERS)
     digest = hashlib.sha256()
-    stack = f"treelite {treelite.__version__} tl2cgen {tl2cgen.__version__} {platform.machine()}"
+    stack = f"treelite {found['treelite']} tl2cgen {found['tl2cgen']} {platform.machine()}"
     digest.update(stack.encode())
     for name, text in sorted(texts.items()):
         digest.update(f"\0{name}\0".encode() + text.encode())

@@ -14,10 +14,10 @@ import hashlib
 import json
 import platform
 import re
-from importlib import metadata
 from pathlib import Path
 
 from common.errors import UserError
+from common.versions import package_versions
 
 META = "model.json"
 DIGEST_KEY = "sha256"
@@ -41,15 +41,9 @@ def canonical(meta: dict) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def library_versions() -> dict[str, str]:
-    """The versions of Python and of the libraries a saved model depends on."""
-    found = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "unknown"
-    return found
+def library_versions(names: tuple[str, ...] = VERSIONED) -> dict[str, str]:
+    """The versions of Python and of the libraries a saved model depends on (`names`)."""
+    return {"python": platform.python_version(), **package_versions(names)}
 
 
 def seal(folder: Path, meta: dict) -> dict:
