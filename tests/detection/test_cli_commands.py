@@ -85,3 +85,8 @@ def test_bench_and_settings_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> 
     assert result.exit_code == 2 and "unknown dataset 'nope'" in result.output
     result = invoke("demo", "--workspace", tmp_path, "--settings", tmp_path / "missing.toml")
     assert result.exit_code == 2 and "missing.toml" in result.output
+
+
+def test_bench_scale_checks_its_data_before_any_cluster(tmp_path: Path) -> None:
+    result = invoke("bench", "scale", "--data", tmp_path / "nope", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "nope: not a folder holding the input tables" in result.output
