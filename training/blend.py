@@ -52,13 +52,20 @@ class Blend:
     surprise_weight: float = 0.0
     mean_surprise: float = 0.0  # mean max surprise over the base (reasons are relative to it)
 
+    def per_family(self, x: np.ndarray, names: list[str]) -> np.ndarray:
+        """Per row of the model matrix `x` and family column: its surprise (nulls ordinary)."""
+        levels = np.asarray(self.levels)
+        return np.column_stack(
+            [
+                level_of(np.nan_to_num(x[:, names.index(c)], nan=-np.inf), np.asarray(k), levels)
+                for c, k in zip(self.columns, self.knots, strict=True)
+            ]
+        ).reshape(x.shape[0], len(self.columns))
+
     def surprise(self, x: np.ndarray, names: list[str]) -> np.ndarray:
         """Per row of the model matrix `x`: the largest surprise over the family columns."""
-        out = np.zeros(x.shape[0])
-        for column, knots in zip(self.columns, self.knots, strict=True):
-            values = np.nan_to_num(x[:, names.index(column)], nan=-np.inf)
-            out = np.maximum(out, np.interp(values, knots, self.levels))
-        return out
+        per = self.per_family(x, names)
+        return per.max(axis=1, initial=0.0)
 
     def apply(self, raw: np.ndarray, x: np.ndarray, names: list[str]) -> np.ndarray:
         """The blended log-odds of booster log-odds `raw` over the model matrix `x`."""
@@ -75,12 +82,7 @@ class Blend:
         out[:, -1] += self.bias + self.surprise_weight * self.mean_surprise
         if self.surprise_weight == 0.0 or not self.columns:
             return out
-        per = np.column_stack(
-            [
-                np.interp(np.nan_to_num(x[:, names.index(c)], nan=-np.inf), k, self.levels)
-                for c, k in zip(self.columns, self.knots, strict=True)
-            ]
-        )
+        per = self.per_family(x, names)
         where = np.array([names.index(c) for c in self.columns])[per.argmax(axis=1)]
         term = self.surprise_weight * (per.max(axis=1) - self.mean_surprise)
         np.add.at(out, (np.arange(len(x)), where), term)
@@ -110,6 +112,14 @@ class Blend:
             float(data["surprise_weight"]),
             float(data["mean_surprise"]),
         )
+
+
+def level_of(values: np.ndarray, knots: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The surprise level of each value, linear between knots; a value that several knots
+    share (a tie in the base, e.g. every account without payments) takes the lowest of their
+    levels (the share strictly below it), so a mass of identical ordinary accounts is not
+    made to look rare. np.interp takes the last of equal knots, hence the mirrored call."""
+    return np.interp(-values, -knots[::-1], levels[::-1])
 
 
 def family_columns(names: list[str]) -> tuple[str, ...]:

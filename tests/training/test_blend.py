@@ -14,6 +14,7 @@ from training.blend import (
     blind_reasons,
     blind_scores,
     group_fold,
+    level_of,
     neutral,
     nonnegative_logistic,
     reference,
@@ -46,7 +47,7 @@ def test_surprise_matches_the_share_of_the_base_below(values, q):
     base = np.array(values)
     knots, levels = reference(base)
     value = float(np.quantile(base, q))
-    got = float(np.interp(value, knots, levels))
+    got = float(level_of(np.array([value]), np.asarray(knots), levels)[0])
     assert abs(got - slow_surprise(base, value)) <= (levels[1] - levels[0]) + 1e-6
     assert got <= levels[-1] == pytest.approx(np.log(len(base) + 1))
 
@@ -59,6 +60,16 @@ def test_surprise_is_the_largest_over_families_and_nulls_are_ordinary():
     s = blend.surprise(x, ["anomaly_a", "anomaly_b"])
     assert s[1] == pytest.approx(np.log(501), rel=1e-6)  # beyond the base: the largest level
     assert 0.4 < s[0] < 1.2 and 0.4 < s[2] < 1.2  # about the median: ~log 2
+
+
+def test_a_tied_mass_of_ordinary_accounts_takes_the_share_strictly_below_it():
+    rng = np.random.default_rng(5)
+    base = np.concatenate([np.zeros(800), rng.uniform(0.1, 1.0, 200)])  # 80 % without payments
+    blend = neutral(("anomaly_money",), base[:, None])
+    s = blend.surprise(np.array([[0.0], [0.1001], [1.0]]), ["anomaly_money"])
+    assert s[0] == pytest.approx(0.0, abs=1e-9)
+    assert s[1] == pytest.approx(-np.log(0.2), abs=0.1)
+    assert s[2] == pytest.approx(np.log(1001), rel=1e-6)
 
 
 def test_nonnegative_logistic_is_logistic_regression_when_weights_are_positive():
