@@ -95,10 +95,18 @@ class GraphConfig:
     ring_verdict: str = "learned"
     ring_report_score: float = 0.5  # a candidate is reported when its ring score reaches this
     ring_folds: int = 5  # ring-aware folds of the out-of-fold ring scores
-    ring_unlabelled_weight: float = 0.2  # weight of an unlabelled candidate as a negative
-    # inverse L2 strength of the ring scorer: few rows (one per candidate) and many correlated
-    # features want strong regularisation (0.1 beat 1 and 10 on simulated seeds 1, 3 and 7)
-    ring_scorer_c: float = 0.1
+    # structural ring scorer, chosen per fold by leave-one-shape-out cross-validation
+    # (features.graph.ring_scorer): weights of an unlabelled candidate as a negative, leaf
+    # sizes and numbers of trees tried
+    ring_unlabelled_weights: tuple[float, ...] = (0.0, 0.05, 0.2)
+    ring_unlabelled_cost: float = 0.2  # weight of an unlabelled candidate scored as benign there
+    ring_scorer_leaves: tuple[int, ...] = (2, 8)
+    ring_scorer_trees: tuple[int, ...] = (60,)
+    # Beta priors (a, b) of the share of a ring's labelled members that are bad: a ring's
+    # (mean 0.8: customers and mislabels among them) and a benign group's (mean 0.05: label
+    # noise); the ring's labelled members update its structural score by their likelihoods
+    ring_bad_members: tuple[float, float] = (4.0, 1.0)
+    ring_benign_members: tuple[float, float] = (1.0, 19.0)
     ring_density_half: float = 1.0  # unsupervised score: density part g / (g + this)
 
 

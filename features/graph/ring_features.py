@@ -73,8 +73,9 @@ def structural_features(
 ) -> pl.DataFrame:
     """One row per candidate (`candidate` = its index in `found`, which carries each ring's
     evidence from `features.graph.evidence.ring_evidence`): size, density, coverage and
-    strength of every binding kind, lockstep repeats, creation spread, verified share,
-    outside audience and the age of the binding keys."""
+    strength of every binding kind per member and per pair (do the members really meet
+    pairwise, or do they all touch one hub?), lockstep repeats, creation spread, verified
+    share, outside audience and the age of the binding keys."""
     owner = candidate_of(found, graphs.n)
     strength = kind_strength(graphs, owner, len(found))
     as_of_us = int(as_of.timestamp() * 1_000_000)
@@ -110,6 +111,8 @@ def structural_features(
         }
         row.update({f"cover_{k}": float(coverage[k]) for k in KINDS})
         row.update({f"strength_{k}": float(strength[k][i] / size) for k in DENSITY_KINDS})
+        pairs = max(size * (size - 1) / 2, 1.0)
+        row.update({f"pairs_{k}": float(strength[k][i] / pairs) for k in DENSITY_KINDS})
         rows.append(row)
     return pl.DataFrame(rows, orient="row") if rows else pl.DataFrame({"candidate": []})
 

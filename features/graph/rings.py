@@ -233,23 +233,25 @@ def score_candidates(
     big = structure["size"].to_numpy() >= config.ring_min_size
     if verdict == "rules":
         score = structure["density"].to_numpy().astype(np.float64)
+        structural = np.full(len(found), np.nan)
         reported = np.array([ring["rules"] for ring in found], dtype=bool)
         used = "rules"
     else:
         learned = None
         if labels is not None and labels.height:
-            learned = learned_scores(structure, members, labels, account_scores, comps, config)
+            learned = learned_scores(structure, members, labels, comps, config)
         if learned is None:
             score = unsupervised_scores(
                 structure, members, account_scores, config.ring_density_half
             )
-            used = "unsupervised"
+            structural, used = np.full(len(found), np.nan), "unsupervised"
         else:
-            (score, fold), used = learned, "learned"
+            (score, structural, fold), used = learned, "learned"
         reported = big & (score >= config.ring_report_score)
     extra = member_features(members, labels, account_scores)
     return structure.join(extra, on="candidate", how="left").with_columns(
         score=pl.Series(score, dtype=pl.Float64),
+        structural_score=pl.Series(structural, dtype=pl.Float64),
         fold=pl.Series(fold, dtype=pl.Int64),
         verdict=pl.lit(used),
         reported=pl.Series(reported, dtype=pl.Boolean),

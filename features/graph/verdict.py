@@ -1,24 +1,31 @@
-"""Which candidates are rings: a ring scorer learned from labelled members, with an
-unsupervised fallback and the old hand-written rules kept for comparison.
+"""Which candidates are rings: a structural ring score learned from labelled rings, updated by
+the ring's own labelled members, with an unsupervised fallback and the old hand-written rules
+kept for comparison.
 
-Learned (LinkedIn's cluster classifier, AISec 2015): each candidate is one row of ring-level
-features (`features.graph.ring_features`). A candidate touched by labels gets a target from its
-labelled members: they are taken in account-id order and alternately put in the *target*
-half (the first, third, ...) and the *evidence* half; the target is 1 when most target-half
-labels are bad, and the label-share features of that row see only the evidence half, so no
-label is both a feature and the target of the same row (at scoring time a reviewer has closed
-some members and asks about the rest, which is the same question). Good labels are rare
-(moderators clear few accounts) while most candidate groups of a base are benign (households,
-offices, friends), so candidates without any label enter training as negatives with the small
-weight `ring_unlabelled_weight` (positive-unlabelled learning with a low prior); a ring of an
-unlabelled kind still scores high when its signals point the way labelled rings' do. The
-scorer is a logistic regression over standardised features (few rows, one per ring: a linear
-model is stable there and, unlike trees, still ranks unseen shapes by the direction of each
-signal), so its output is a probability (Platt-style calibration is the model itself). Every
-score is out of fold: folds are whole candidate components (seeded), so a ring's score never
-comes from a model that saw its own labels or those of rings sharing its component;
-unlabelled rows are scored out of fold too (they enter training as weak negatives, and must
-not score themselves).
+Learned (LinkedIn's cluster classifier, AISec 2015), in two parts:
+
+1. Structure. Each candidate is one row of *label-free* ring features
+   (`features.graph.ring_features.structural_features`: size, density and pair density per
+   relation, binding kinds, lockstep repeats, creation spread, verified share, outside
+   audience, ...). A candidate touched by labels gets a target from its labelled members (bad
+   when at least half are bad). Small gradient-boosted trees (scikit-learn's
+   HistGradientBoostingClassifier, shallow, strongly regularised) learn P(ring | structure)
+   with monotone constraints where the direction is known (`features.graph.ring_scorer.
+   DIRECTION`: more shared kit, more lockstep, denser pairs, a tighter registration burst
+   never make a group *less* suspicious; verified members and an outside audience never make
+   it *more*), so a ring of a kind nobody labelled still scores by the direction of its
+   signals, and unlabelled candidates, which may enter as weak negatives (positive-unlabelled
+   learning: most candidate groups are households, offices and friends), cannot teach that a
+   signal points the wrong way. Leaf size, number of trees and the weight of unlabelled
+   candidates are chosen per fold by a leave-one-shape-out cross-validation on the training
+   part's labels (`features.graph.ring_scorer.tuned`). Every score is out of fold: folds are
+   whole candidate components (seeded), so a ring's structural score never comes from a
+   model that saw its labels or those of rings sharing its component.
+2. Evidence. The ring's labelled members then update that prior (Bayes, Beta-binomial): the
+   members of a ring are bad with a rate drawn from Beta(`ring_bad_members`), those of a
+   benign group from Beta(`ring_benign_members`); posterior odds = prior odds x the ratio of
+   the two Beta-binomial likelihoods of its (bad, good) label counts. A ring without labels
+   keeps its structural score; one with labels is scored by both.
 
 Unsupervised (fewer than two candidates hold a bad label, or fewer than two others): ring
 score = g / (g + h) x mean member score, with g the FRAUDAR density, h = `ring_density_half`,
@@ -31,13 +38,11 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from scipy.special import betaln, expit, logit
 
 from features.config import GraphConfig
 from features.graph.ring_features import member_features
+from features.graph.ring_scorer import component_folds, fit, grid, tuned
 
 VERDICTS = ("learned", "rules")
 #: Fewest candidates of each class (bad: labelled; other: labelled good or unlabelled) the
@@ -45,19 +50,11 @@ VERDICTS = ("learned", "rules")
 MIN_PER_CLASS = 2
 
 
-def split_labels(members: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
-    """(candidate, account_id, label, half) of every labelled member: half 0 = target,
-    1 = evidence, alternating in account-id order within the candidate."""
-    labelled = members.join(labels.select("account_id", "label"), on="account_id", how="inner")
-    labelled = labelled.sort("candidate", "position")
-    rank = pl.int_range(pl.len(), dtype=pl.Int64).over("candidate")
-    return labelled.with_columns(half=(rank % 2))
-
-
-def targets(split: pl.DataFrame, count: int) -> np.ndarray:
-    """Per candidate: 1 / 0 from the target half's majority (bad on ties), -1 when unlabelled."""
+def targets(members: pl.DataFrame, labels: pl.DataFrame, count: int) -> np.ndarray:
+    """Per candidate: 1 when at least half its labelled members are bad, 0 when fewer, -1
+    when none is labelled."""
     per = (
-        split.filter(pl.col("half") == 0)
+        members.join(labels.select("account_id", "label"), on="account_id", how="inner")
         .group_by("candidate")
         .agg(bad=(pl.col("label") == 1).mean())
         .sort("candidate")
@@ -67,22 +64,16 @@ def targets(split: pl.DataFrame, count: int) -> np.ndarray:
     return out
 
 
-def component_folds(components: np.ndarray, folds: int, seed: int = 7) -> np.ndarray:
-    """A fold per candidate such that every component is in exactly one fold (seeded)."""
-    unique = np.unique(components)
-    order = np.random.default_rng(seed).permutation(unique.size)
-    fold_of = dict(zip(unique.tolist(), (order % folds).tolist(), strict=True))
-    return np.array([fold_of[c] for c in components.tolist()], dtype=np.int64)
-
-
-def scorer(c: float):
-    """The ring scorer: median imputation (with missing flags), standardisation, logistic
-    regression with L2 strength 1 / `c` (deterministic lbfgs)."""
-    return make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-        StandardScaler(),
-        LogisticRegression(C=c, max_iter=2000),
+def label_counts(members: pl.DataFrame, labels: pl.DataFrame, count: int) -> np.ndarray:
+    """Per candidate: (members labelled bad, members labelled good)."""
+    per = (
+        members.join(labels.select("account_id", "label"), on="account_id", how="inner")
+        .group_by("candidate")
+        .agg(bad=(pl.col("label") == 1).sum(), good=(pl.col("label") != 1).sum())
     )
+    out = np.zeros((count, 2), dtype=np.float64)
+    out[per["candidate"].to_numpy()] = per.select("bad", "good").to_numpy()
+    return out
 
 
 def matrix(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
@@ -90,56 +81,71 @@ def matrix(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
     return frame.select(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in columns).to_numpy()
 
 
-def learned_scores(
-    structure: pl.DataFrame,
-    members: pl.DataFrame,
-    labels: pl.DataFrame,
-    scores: pl.DataFrame | None,
+def structural_scores(
+    x: np.ndarray,
+    target: np.ndarray,
     components: np.ndarray,
+    columns: list[str],
     config: GraphConfig,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(out-of-fold ring score, fold) per candidate, or None when too few
-    labelled candidates of either class (see the module doc)."""
-    count = structure.height
-    split = split_labels(members, labels)
-    target = targets(split, count)
-    if (target == 1).sum() < MIN_PER_CLASS or (target < 1).sum() < MIN_PER_CLASS:
-        return None
-    evidence = split.filter(pl.col("half") == 1).select("account_id", "label")
-    train_rows = structure.join(member_features(members, evidence, scores), on="candidate")
-    score_rows = structure.join(member_features(members, labels, scores), on="candidate")
-    columns = [c for c in train_rows.columns if c != "candidate"]
-    x_train, x_score = matrix(train_rows, columns), matrix(score_rows, columns)
-    labelled = target >= 0
-    weight = np.where(labelled, 1.0, config.ring_unlabelled_weight)
-    y = np.maximum(target, 0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(out-of-fold structural ring score, fold) per candidate (see the module doc)."""
     fold = component_folds(components, config.ring_folds)
-    out = np.zeros(count)
+    out = np.zeros(target.size)
     for k in range(config.ring_folds):
         held = fold == k
         if held.any():
             rest = ~held
-            x_held = np.where(labelled[held, None], x_train[held], x_score[held])
-            model = fit(x_train[rest], y[rest], weight[rest], config.ring_scorer_c)
-            out[held] = model.predict_proba(x_held)[:, 1]
+            entries = grid(
+                int(rest.sum()),
+                config.ring_scorer_leaves,
+                config.ring_scorer_trees,
+                config.ring_unlabelled_weights,
+            )
+            choice = tuned(
+                x[rest],
+                target[rest],
+                components[rest],
+                columns,
+                entries,
+                config.ring_unlabelled_cost,
+            )
+            leaf, trees, unlabelled = choice
+            weight = np.where(target[rest] >= 0, 1.0, unlabelled)
+            model = fit(x[rest], np.maximum(target[rest], 0), weight, columns, leaf, trees)
+            out[held] = model.predict_proba(x[held])[:, 1]
     return out, fold
 
 
-def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float):
-    """The ring scorer fitted on weighted rows (a constant model when one class is missing)."""
-    if np.unique(y[weight > 0]).size < 2:
-        return ConstantScorer(float(np.average(y, weights=weight)) if weight.sum() else 0.5)
-    return scorer(c).fit(x, y, logisticregression__sample_weight=weight)
+def member_update(prior: np.ndarray, counts: np.ndarray, config: GraphConfig) -> np.ndarray:
+    """Posterior ring score: the prior updated by each ring's (bad, good) labelled members,
+    Beta-binomial under a ring (Beta(`ring_bad_members`)) against a benign group
+    (Beta(`ring_benign_members`))."""
+    bad, good = counts[:, 0], counts[:, 1]
+
+    def log_likelihood(a: float, b: float) -> np.ndarray:
+        return betaln(a + bad, b + good) - betaln(a, b)
+
+    ratio = log_likelihood(*config.ring_bad_members) - log_likelihood(*config.ring_benign_members)
+    return expit(logit(np.clip(prior, 1e-6, 1 - 1e-6)) + ratio)
 
 
-class ConstantScorer:
-    """A scorer that gives every row the same probability (a fold with one class only)."""
-
-    def __init__(self, p: float):
-        self.p = p
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return np.column_stack([np.full(len(x), 1 - self.p), np.full(len(x), self.p)])
+def learned_scores(
+    structure: pl.DataFrame,
+    members: pl.DataFrame,
+    labels: pl.DataFrame,
+    components: np.ndarray,
+    config: GraphConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(ring score, structural score, fold) per candidate, or None when too few labelled
+    candidates of either class (see the module doc)."""
+    count = structure.height
+    target = targets(members, labels, count)
+    if (target == 1).sum() < MIN_PER_CLASS or (target < 1).sum() < MIN_PER_CLASS:
+        return None
+    columns = [c for c in structure.columns if c != "candidate"]
+    x = matrix(structure.sort("candidate"), columns)
+    prior, fold = structural_scores(x, target, components, columns, config)
+    return member_update(prior, label_counts(members, labels, count), config), prior, fold
 
 
 def unsupervised_scores(
@@ -155,8 +161,9 @@ def unsupervised_scores(
 __all__ = [
     "VERDICTS",
     "component_folds",
+    "label_counts",
     "learned_scores",
-    "split_labels",
+    "member_update",
     "targets",
     "unsupervised_scores",
 ]

@@ -1,5 +1,6 @@
-"""The learned ring verdict: order invariance, ring-aware out-of-fold scores, label halves,
-and the rules verdict kept selectable."""
+"""The learned ring verdict: order invariance, ring-aware out-of-fold scores, targets, the
+monotone structural scorer, the Bayes update by labelled members, and the rules verdict kept
+selectable."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from polars.testing import assert_frame_equal
 
 from features.config import GraphConfig
 from features.graph import build_graphs, find_rings
-from features.graph.verdict import component_folds, split_labels, targets
+from features.graph.ring_scorer import direction, fit
+from features.graph.verdict import (
+    component_folds,
+    label_counts,
+    member_update,
+    structural_scores,
+    targets,
+)
 from tests.features.graph.ring_worlds import crews_and_families
 
 CONFIG = GraphConfig()
@@ -78,15 +86,50 @@ def test_scores_are_out_of_fold_by_component(world):
     assert not cands["score"].equals(again["score"])  # other folds did learn from it
 
 
-def test_labelled_members_split_into_target_and_evidence_halves():
+def test_targets_and_label_counts_come_from_the_labelled_members():
     members = pl.DataFrame(
         {"candidate": [0, 0, 0, 1], "account_id": ["a", "b", "c", "d"], "position": [0, 1, 2, 0]}
     )
-    labels = pl.DataFrame({"account_id": ["a", "b", "c", "d"], "label": [1, 0, 0, 0]})
-    split = split_labels(members, labels)
-    assert split.sort("account_id")["half"].to_list() == [0, 1, 0, 0]
-    # target half of candidate 0 = a (bad), c (good): a tie counts as bad
-    np.testing.assert_array_equal(targets(split, 3), [1, 0, -1])
+    labels = pl.DataFrame({"account_id": ["a", "b", "d"], "label": [1, 0, 0]})
+    # candidate 0: a bad, b good (a tie counts as bad); 1: d good; 2: no label
+    np.testing.assert_array_equal(targets(members, labels, 3), [1, 0, -1])
+    np.testing.assert_array_equal(label_counts(members, labels, 3), [[1, 1], [0, 1], [0, 0]])
+
+
+def test_labelled_members_update_the_structural_score_both_ways():
+    prior = np.array([0.5, 0.5, 0.5, 0.9])
+    counts = np.array([[0, 0], [3, 0], [0, 3], [0, 4]], dtype=float)
+    post = member_update(prior, counts, CONFIG)
+    assert post[0] == pytest.approx(0.5)  # no label: the structure alone
+    assert post[1] > 0.95 and post[2] < 0.2 and post[3] < 0.5
+
+
+def test_unlabelled_groups_cannot_teach_that_a_signal_points_the_wrong_way():
+    """Monotone constraints: unlabelled groups sharing many devices, entering as weak
+    negatives, cannot teach that sharing more devices makes a group less suspicious."""
+    rng = np.random.default_rng(0)
+    n = 200
+    columns = ["strength_device", "log_size"]
+    x = np.column_stack([rng.random(n), rng.random(n)])
+    y = (x[:, 1] > 0.5).astype(np.int64)
+    unlabelled = x[:, 0] > 0.6  # every group sharing many devices is unlabelled
+    y[unlabelled] = 0
+    model = fit(x, y, np.where(unlabelled, 1.0, 1.0), columns)
+    grid = np.column_stack([np.linspace(0, 1, 21), np.full(21, 0.8)])
+    along = model.predict_proba(grid)[:, 1]
+    assert direction("strength_device") == 1 and direction("log_size") == 0
+    assert np.all(np.diff(along) >= -1e-12)
+
+
+def test_structural_scores_are_out_of_fold_by_component():
+    rng = np.random.default_rng(1)
+    x = rng.random((60, 2))
+    target = (x[:, 0] > 0.5).astype(np.int64)
+    comps = np.arange(60) // 3
+    score, fold = structural_scores(x, target, comps, ["density", "log_size"], CONFIG)
+    assert score.shape == (60,) and ((score >= 0) & (score <= 1)).all()
+    for c in np.unique(comps):
+        assert np.unique(fold[comps == c]).size == 1
 
 
 def test_component_folds_keep_components_whole():
