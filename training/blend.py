@@ -2,10 +2,12 @@
 
 A booster learns the abuse moderators have labelled; a kind nobody has labelled yet looks
 ordinary to it. The isolation forests (features.anomaly) need no labels: each family score
-says how unusual an account is in one respect (identity, novelty, reports, ...). Their tail
-probability in the base is turned into a surprise, s = -log(1 - rank share) (1 for a median
-account, about log(n) for the most unusual one), and the account's surprise is that of its most
-unusual respect. The model's log-odds are then
+says how unusual an account is in one respect (identity, novelty, reports, ...). One more
+respect is relational: the FRAUDAR density of the label-free candidate ring the account sits in
+(`g_ring_score`, 0 outside any), since few accounts sit in dense blocks. Each column's tail
+probability in the base is turned into a surprise, s = -log(1 - share below) (0.7 for a median
+account, about log(n) for the most unusual one), and the account's surprise is that of its
+most unusual respect. The model's log-odds are then
 
     raw = bias + booster_weight x booster log-odds + surprise_weight x max surprise
 
@@ -36,6 +38,7 @@ from training.config import BlendConfig
 
 PREFIX = "anomaly_"
 OVERALL = "anomaly_score"  # the forest over every column; the blend takes the families
+RING = "g_ring_score"  # density of the account's candidate ring (label-free; 0 in none)
 KNOTS = 200  # reference knots per family, evenly spaced in surprise
 
 
@@ -44,7 +47,7 @@ class Blend:
     """Weights of the booster log-odds and the max surprise, and each family's reference
     knots (score values at evenly spaced surprise levels of the training base)."""
 
-    columns: tuple[str, ...]  # anomaly family columns, among the model's features
+    columns: tuple[str, ...]  # anomaly family columns (and RING), among the model's features
     knots: tuple[tuple[float, ...], ...]  # per column: score at each level of `levels`
     levels: tuple[float, ...]  # surprise levels of the knots
     bias: float = 0.0
@@ -123,10 +126,12 @@ def level_of(values: np.ndarray, knots: np.ndarray, levels: np.ndarray) -> np.nd
 
 
 def family_columns(names: list[str]) -> tuple[str, ...]:
-    """The anomaly family columns among the model's features (the overall score when the
-    table has no family forests)."""
+    """The respects of unusualness among the model's features: the anomaly family columns
+    (the overall score when the table has no family forests), then the candidate-ring
+    density when the table has it."""
     families = tuple(n for n in names if n.startswith(PREFIX) and n != OVERALL)
-    return families or tuple(n for n in names if n == OVERALL)
+    families = families or tuple(n for n in names if n == OVERALL)
+    return (*families, *(n for n in names if n == RING)) if families else ()
 
 
 def reference(values: np.ndarray, knots: int = KNOTS) -> tuple[tuple[float, ...], np.ndarray]:

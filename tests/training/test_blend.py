@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from training.blend import (
     blind_reasons,
     blind_scores,
+    family_columns,
     group_fold,
     level_of,
     neutral,
@@ -70,6 +71,13 @@ def test_a_tied_mass_of_ordinary_accounts_takes_the_share_strictly_below_it():
     assert s[0] == pytest.approx(0.0, abs=1e-9)
     assert s[1] == pytest.approx(-np.log(0.2), abs=0.1)
     assert s[2] == pytest.approx(np.log(1001), rel=1e-6)
+
+
+def test_the_respects_are_the_anomaly_families_then_the_ring_density():
+    names = ["posts", "anomaly_score", "anomaly_identity", "g_ring_score", "anomaly_novelty"]
+    assert family_columns(names) == ("anomaly_identity", "anomaly_novelty", "g_ring_score")
+    assert family_columns(["anomaly_score", "g_ring_score"]) == ("anomaly_score", "g_ring_score")
+    assert family_columns(["g_ring_score", "posts"]) == ()  # no anomaly stage: no blend
 
 
 def test_nonnegative_logistic_is_logistic_regression_when_weights_are_positive():
