@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +49,23 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+FLOAT = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+
+
+def _round_text(text: str) -> str:
+    """Every float in JSON text at 6 significant digits, like the flat float columns (a list's
+    feature values must not hang on last bits, e.g. PageRank summed by 1 or 2 numba threads)."""
+    return FLOAT.sub(lambda m: f"{float(m.group()):.6g}", text)
+
+
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested columns (lists, structs) as JSON text, so the frame can be written as CSV."""
+    """Nested columns (lists, structs) as JSON text with rounded floats, so the frame can be
+    written as CSV."""
     nested = [n for n, t in frame.schema.items() if t.is_nested()]
-    return frame.with_columns(pl.struct(n).struct.json_encode().alias(n) for n in nested)
+    return frame.with_columns(
+        pl.struct(n).struct.json_encode().map_elements(_round_text, return_dtype=pl.String)
+        for n in nested
+    )
 
 
 def _frame_digest(frame: pl.DataFrame) -> str:
