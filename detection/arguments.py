@@ -175,6 +175,13 @@ __all__ = [
     "settings_from",
 ]
 
+DemoOverwrite = Annotated[
+    bool, typer.Option("--overwrite", help="Simulate afresh over existing WORKSPACE/data.")
+]
+CsvFeatures = Annotated[
+    bool, typer.Option("--csv-features", help="Also write every feature value (JSON) to the CSV.")
+]
+
 
 def settings_from(path: Path | None, train_params: Path | None = None):  # -> Settings
     """Defaults, then the --settings file, then a --params file of training settings."""

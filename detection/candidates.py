@@ -9,7 +9,7 @@ a little longer than the capacity. Every row says whether it entered on its own 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -35,6 +35,7 @@ class Selection:
     by_score: int  # rows that entered on their own score
     by_ring: int  # ring mates pulled in to keep rings whole
     expected_precision: float  # mean calibrated score of the list (nan when empty)
+    cut: dict = field(default_factory=dict)  # where the cut fell (see `cut_edge`)
 
     def summary(self) -> dict:
         """Plain JSON-able form (for the manifest and --json)."""
@@ -46,6 +47,7 @@ class Selection:
             "expected_precision": None
             if np.isnan(self.expected_precision)
             else round(self.expected_precision, 6),
+            "cut": self.cut,
         }
 
 
@@ -116,6 +118,49 @@ def action_expr(config: ScoreConfig) -> pl.Expr:
     )
 
 
+def edge_row(ranked: pl.DataFrame, at: pl.Series) -> dict | None:
+    """rank (in the base), score and raw score of the one row of `ranked` where `at` holds."""
+    keep = [c for c in ("rank", "score", "raw_score") if c in ranked.columns]
+    rows = ranked.filter(at).select(keep).head(1).to_dicts()
+    return rows[0] if rows else None
+
+
+def cut_edge(ranked: pl.DataFrame, seed: pl.Series, taken: int) -> dict:
+    """Where the cut fell, so a reviewer sees why one account is in and the next out: the last
+    account taken on its own score, the first eligible one left out, how many eligible
+    accounts were left out and how many share the last one's P(bad) to 3 decimals (they are
+    ordered by the raw model score)."""
+    taken = min(taken, int(seed.count()))  # a capacity above the seeds takes them all
+    if taken == 0:
+        return {}
+    last_in = edge_row(ranked, seed == taken - 1)
+    shown = round(last_in["score"], 3)
+    eligible = ranked["score"].filter(seed.is_not_null())
+    return {
+        "last_in": last_in,
+        "first_out": edge_row(ranked, seed == taken),  # None: every eligible account is in
+        "left_out": int(seed.count()) - taken,
+        "same_shown_score": int((eligible.round(3) == shown).sum()),
+    }
+
+
+def describe_cut(cut: dict) -> str:
+    """The cut in one sentence (report and console): scores of the last in, the first out."""
+    if not cut or cut.get("first_out") is None:
+        return ""
+
+    def side(row: dict) -> str:
+        raw = f", model score {row['raw_score']:.3f}" if "raw_score" in row else ""
+        return f"rank {row['rank']:,} in the base: P(bad) {row['score']:.4f}{raw}"
+
+    return (
+        f"The cut fell between {side(cut['last_in'])} (the last account in on its own score) "
+        f"and {side(cut['first_out'])} (the first left out); {cut['left_out']:,} eligible "
+        f"accounts were left out, and {cut['same_shown_score']:,} eligible accounts read "
+        f"P(bad) {cut['last_in']['score']:.3f}: equal P(bad) are ordered by the model score."
+    )
+
+
 def select_candidates(
     ranked: pl.DataFrame, membership: pl.DataFrame | None, config: ScoreConfig
 ) -> Selection:
@@ -143,10 +188,12 @@ def select_candidates(
         .otherwise(pl.lit("ring")),
     ).filter(pl.Series(entry < taken))
     heads = [c for c in ranked.columns if c.startswith("score_")]
+    raw = ["raw_score"] if "raw_score" in ranked.columns else []  # orders equal scores
     candidates = listed.sort("rank").select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
         "account_id",
         "score",
+        *raw,
         *heads,
         pl.col("rank").alias("base_rank"),
         "ring_id",
@@ -157,7 +204,10 @@ def select_candidates(
     )
     by_ring = int((candidates["included_by"] == "ring").sum())
     precision = float(candidates["score"].mean()) if candidates.height else float("nan")
-    return Selection(candidates, mode, n_seeds, candidates.height - by_ring, by_ring, precision)
+    cut = cut_edge(ranked, seed, taken)
+    return Selection(
+        candidates, mode, n_seeds, candidates.height - by_ring, by_ring, precision, cut
+    )
 
 
 def expected_precision_curve(ranked: pl.DataFrame, up_to: int) -> np.ndarray:

@@ -19,7 +19,9 @@ from detection.arguments import (
     DEMO,
     AsOf,
     Cluster,
+    CsvFeatures,
     Data,
+    DemoOverwrite,
     JsonOutput,
     SettingsFile,
     WorkerMemory,
@@ -31,6 +33,7 @@ from detection.arguments import (
     runs_app,
     settings_from,
 )
+from detection.review_commands import feedback, review
 from experiments.bench_rings_command import bench_rings_command
 
 __all__ = ["app"]
@@ -45,21 +48,21 @@ def demo(
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
     camouflage: Annotated[str, typer.Option(help="none, light or heavy.")] = "light",
     settings: SettingsFile = None,
+    overwrite: DemoOverwrite = False,
     cluster: Cluster = None,
     worker_memory: WorkerMemory = None,
 ) -> None:
-    """Run the whole pipeline end to end on a freshly simulated platform."""
+    """Run the whole pipeline end to end on a simulated platform (reused when it exists)."""
     from detection import commands
     from detection.console import print_demo, progress
     from experiments.simulate import WorldConfig, simulate_to
 
     world = WorldConfig(accounts=accounts, weeks=weeks, seed=seed, camouflage=camouflage).check()
     request = commands.DemoRequest(
-        workspace=workspace,
-        world=lambda data: simulate_to(world, data, overwrite=True),
+        workspace=workspace, world=lambda data: simulate_to(world, data, overwrite=True),
         describe=f"{accounts:,} accounts over {weeks} weeks (seed {seed})",
-        settings=settings_from(settings),
-    )
+        settings=settings_from(settings), world_config=world, overwrite=overwrite,
+    )  # fmt: skip
     print_demo(on_engine(commands.demo, request, cluster, worker_memory, progress()))
 
 
@@ -258,6 +261,7 @@ def score(
         typer.Option(help="... below which an account is listed only with its ring (0.5)."),
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace its list.")] = False,
+    csv_features: CsvFeatures = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
     workspace: Workspace = DEMO,
     settings: SettingsFile = None,
@@ -277,6 +281,7 @@ def score(
     chosen = settings_from(settings)
     given = dict(close_threshold=close_at, review_threshold=review_at, watch_threshold=watch_at)
     config = replace(chosen.score, **{k: v for k, v in given.items() if v is not None})
+    config = replace(config, csv_feature_values=True) if csv_features else config
     chosen = chosen.but(score=config.with_cut(capacity, min_precision))
     request = commands.ScoreRequest(
         data=data, as_of=as_of, workspace=workspace, settings=chosen,
@@ -286,20 +291,8 @@ def score(
     print(json.dumps(summary)) if as_json else print_score(summary)
 
 
-@command()
-def feedback(
-    decisions: Annotated[Path, typer.Argument(help="CSV: account_id, decision, decided_at, ...")],
-    data: Annotated[Path, typer.Option(help="Data folder whose labels to extend.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary line.")] = False,
-) -> None:
-    """Merge reviewers' decisions (closed, cleared, escalated) into the labels, with history."""
-    import json
-
-    from detection import commands
-    from detection.console import print_feedback
-
-    summary = commands.feedback(decisions, data)
-    print(json.dumps(summary)) if as_json else print_feedback(summary)
+command()(feedback)  # the reviewers' commands, beside their option types
+command()(review)
 
 
 @command("import")

@@ -16,14 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from common.atomic import write_parquet
-from common.errors import StaleData, UserError
+from common.errors import UserError
 from common.progress import Say, silent
 from detection.settings import CHAMPION_URI, WORKSPACE, Settings, with_feature_settings
 from features.execution import Engine
@@ -34,7 +34,7 @@ from features.pipeline import FeatureTable, feature_table
 COMPILED_MODELS = "compiled-models"  # in the workspace: native predictors, one folder per model
 FEATURE_CACHE = "feature-cache"
 TRUTH_FILE = "truth.parquet"  # written by the simulator beside the tables; evaluation only
-DEMO_EXPERIMENT = "ringwatch-demo"
+DEMO_EXPERIMENT = "ringwatch"  # the experiment `ringwatch train` logs to: one name for both
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,7 +241,7 @@ class ScoreRequest(Request):
 
 def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     """`ringwatch score`: load data and model, build features, score, write; the summary."""
-    from detection import output
+    from detection import manifest, output
     from detection.console import bar
     from detection.pipeline import output_name, score_base
     from features.io.load import labels_known_at, normalise_as_of
@@ -258,7 +258,7 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     say(f"loading {request.data}")
     ds = load(request)
     stale = None if request.as_of is not None else request.settings.input.stale(ds.as_of)
-    check_not_stale(request.out, output_name(ds.as_of), stale)
+    manifest.check_not_stale(request.out, output_name(ds.as_of), stale)
     output.check_free(request.out, output_name(ds.as_of), request.overwrite)
     spent["load"] = time.perf_counter() - start
     say(f"loading model {request.model}")
@@ -291,30 +291,14 @@ def score(request: ScoreRequest, say: Say = silent) -> dict[str, Any]:
     return {**result.summary, "as_of_source": ds.as_of_source, "seconds": seconds}
 
 
-RELIST_GRACE = timedelta(hours=12)  # re-cutting a list soon after it was written is not stale
+def feedback(
+    decisions: Path | None, data: Path | None, from_review: Path | None = None
+) -> dict[str, Any]:
+    """`ringwatch feedback`: merge reviewers' decisions (a CSV, or what `ringwatch review`
+    recorded beside a list) into the labels of `data`."""
+    from detection.feedback import merge
 
-
-def check_not_stale(root: Path, name: str, stale: str | None) -> None:
-    """A stale snapshot (data that stopped updating) whose list was written over 12 hours ago is
-    not "done" (exit 4) but stale (exit 5), with --overwrite too: a weekly job must not score the
-    same week again and again. The first list of a stale snapshot is written with a warning."""
-    final = Path(root) / name
-    if not stale or not final.is_dir():
-        return
-    from detection.manifest import written_at
-
-    if datetime.now(UTC) - written_at(final) > RELIST_GRACE:
-        raise StaleData(
-            f"{final}: {stale} Its list was written on {written_at(final):%Y-%m-%d %H:%M} "
-            "UTC; pass --as-of to score that date again on purpose"
-        )
-
-
-def feedback(decisions: Path, data: Path) -> dict[str, Any]:
-    """`ringwatch feedback`: merge reviewers' decisions into the labels of `data`."""
-    from detection.feedback import merge_feedback
-
-    return merge_feedback(decisions, data).to_dict()
+    return merge(decisions, data, from_review).to_dict()
 
 
 # --- demo --------------------------------------------------------------------------------------
@@ -327,6 +311,8 @@ class DemoRequest:
     describe: str = "a simulated platform"
     settings: Settings = field(default_factory=Settings)
     engine: Any = None
+    world_config: Any = None  # the world's settings (a dataclass): a reused data folder's match
+    overwrite: bool = False  # simulate afresh over existing data
 
 
 @dataclass(frozen=True)
@@ -340,6 +326,8 @@ class DemoResult:
     report: Path
     summary: dict
     validation: dict
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step
+    reused_data: bool = False
 
 
 def promote_if_better(version: int, workspace: Path, say: Say) -> bool:
@@ -357,29 +345,50 @@ def promote_if_better(version: int, workspace: Path, say: Say) -> bool:
 
 
 def demo(request: DemoRequest, say: Say = silent) -> DemoResult:
-    """`ringwatch demo`: the whole pipeline on a freshly simulated world in the workspace."""
+    """`ringwatch demo`: the whole pipeline on a simulated world in the workspace (reused when
+    the workspace holds one with the same settings), each step timed (detection.demo)."""
     from dataclasses import replace
 
+    from detection.demo import prepare_data, world_settings, write_record
+    from detection.manifest import Timings
     from training.run import report_lines
 
     workspace = Path(request.workspace)
     data, lists = workspace / "data", workspace / "lists"
-    say(f"simulating {request.describe} into {data}")
-    request.world(data)
-    say("validating the input tables")
-    validation = validate(Request(data=data, settings=request.settings))
+    steps, world = Timings(), world_settings(request.world_config)
+    with steps.step("simulate"):
+        reused = prepare_data(
+            workspace, world, request.world, request.overwrite, say, request.describe
+        )
+    with steps.step("validate"):
+        say("validating the input tables")
+        validation = validate(Request(data=data, settings=request.settings))
     settings = request.settings
     train_settings = replace(settings.train, eval=replace(settings.train.eval, compare_random=True))
     settings = settings.but(train=train_settings)
-    as_of = datetime.fromisoformat(validation["as_of"])  # the world just made: never stale
+    as_of = datetime.fromisoformat(validation["as_of"])  # the demo's own world: never stale
     common = dict(data=data, as_of=as_of, workspace=workspace, engine=request.engine)
-    results = train(TrainRequest(**common, settings=settings, experiment=DEMO_EXPERIMENT), say)
+    with steps.step("features + train"):
+        results = train(TrainRequest(**common, settings=settings, experiment=DEMO_EXPERIMENT), say)
     for line in report_lines(results):
         say(line)
-    promote_if_better(results[0].version, workspace, say)
-    say("scoring the account base with the champion")
-    summary = score(
-        ScoreRequest(**common, settings=request.settings, out=lists, overwrite=True), say
-    )
+    with steps.step("promote"):
+        promote_if_better(results[0].version, workspace, say)
+    with steps.step("score"):
+        say("scoring the account base with the champion")
+        summary = score(
+            ScoreRequest(**common, settings=request.settings, out=lists, overwrite=True), say
+        )
     folder = Path(summary["out"])
-    return DemoResult(workspace, data, lists, folder, folder / "report.html", summary, validation)
+    seconds = {name: round(value, 2) for name, value in steps.seconds.items()}
+    write_record(workspace, world, seconds, reused, folder)
+    return DemoResult(
+        workspace, data, lists, folder, folder / "report.html", summary, validation, seconds, reused
+    )
+
+
+def review(folder: Path, host: str, port: int, token: str | None, say: Say = silent) -> None:
+    """`ringwatch review`: serve the review app over a list folder until interrupted."""
+    from detection.review.serve import serve
+
+    serve(folder, host, port, token, say)

@@ -28,12 +28,12 @@ class ScoreConfig:
     keep_rings_whole: bool = True  # pull in the ring mates of every listed ring member
     chunk_size: int = 100_000  # accounts scored together (bounds memory)
     n_reasons: int = 5  # reason codes per candidate
-    large_ring: int = 4  # rings with at least this many listed members get a report section
-    max_ring_sections: int = 12  # report sections for the largest rings (the rest: table only)
-    max_drawn_nodes: int = 80  # ring drawings show at most this many accounts
+    max_ring_sections: int = 60  # rings drawn in the report (every ring gets a section)
+    max_drawn_nodes: int = 20  # ring drawings label this many accounts; the rest as a count
     report_rows: int = 1_000  # candidate rows in report.html (every row is in the CSV)
     compile_min_accounts: int = 100_000  # compile the model to native code (seconds, once
     # per model version, then reused) for a base at least this big; smaller ones use LightGBM
+    csv_feature_values: bool = False  # also put every feature value (JSON) in candidates.csv
 
     def check(self) -> ScoreConfig:
         """Raise UserError naming the first setting out of range; return self when all are fine."""

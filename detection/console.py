@@ -328,11 +328,19 @@ def print_score(summary: dict) -> None:
         f"({summary['close']:,} close, {summary['review']:,} review, {summary['watch']:,} "
         f"watch), {summary['rings']:,} rings among them; expected precision {precision}"
     )
+    from detection.candidates import describe_cut
+
+    if cut := describe_cut(summary.get("cut") or {}):
+        print(cut)
     print(
         f"changes: {summary['new']:,} new, {summary['escalated']:,} escalated, "
-        f"{summary['dropped']:,} dropped"
+        f"{summary['dropped']:,} left the list ({summary.get('score_fell', 0):,} score fell, "
+        f"{summary.get('at_capacity', 0):,} at capacity but still eligible, "
+        f"{summary.get('cleared', 0):,} cleared by a reviewer)"
     )
-    print(f"written to {summary['out']} (open report.html)")
+    print(
+        f"written to {summary['out']} (open report.html; review: ringwatch review {summary['out']})"
+    )
     print(f"as of {summary['as_of']} ({summary.get('as_of_source', 'given')})")
 
 
@@ -360,15 +368,18 @@ def print_demo(result: Any) -> None:
     print_summary(result.validation)
     s = result.summary
     store = result.workspace / "mlflow.db"
+    steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.steps.items())
+    total = sum(result.steps.values())
     print(
         f"""
-ringwatch demo finished.
+ringwatch demo finished in {total:.0f} s ({steps}; in {result.workspace}/manifest.json).
   data (simulated):   {result.data}   (truth.parquet beside it is for evaluation only)
   close candidates:   {result.list_folder}/candidates.csv  ({s["candidates"]} accounts, \
 {s.get("rings", 0)} rings; {s.get("close", 0)} close, {s.get("review", 0)} review, \
 {s.get("watch", 0)} watch)
   review report:      {result.report}   (open it in a browser)
+  work the list:      ringwatch review {result.lists}
   MLflow runs/models: ringwatch runs list --workspace {result.workspace}
-                      mlflow ui --backend-store-uri sqlite:///{store}
+                      mlflow ui --backend-store-uri sqlite:///{store} --host 127.0.0.1 --port 5000
 """
     )

@@ -1,4 +1,11 @@
-"""What changed since the previous list in the same output root: new, escalated, dropped.
+"""What changed since the previous list in the same output root.
+
+Accounts are *new* (not listed before), *escalated* (a more severe suggested action), or left
+the list, for one of three reasons a reviewer must tell apart:
+- *cleared*: a reviewer cleared it on the previous list (its decisions.sqlite);
+- *at_capacity*: it still scores at least the entry threshold (watch) but the list was full:
+  still suspicious, just not among the top K this week (`score` says how much it scores now);
+- *score_fell*: its score fell below the entry threshold.
 
 The previous list is the latest finished `<root>/<YYYY-MM-DD>/` folder (it has a manifest)
 dated before this run's as-of date. Partial or hidden folders are never read.
@@ -15,7 +22,15 @@ from detection.config import ACTIONS
 from detection.manifest import MANIFEST
 
 SEVERITY = {action: len(ACTIONS) - i for i, action in enumerate(ACTIONS)}  # close = 3
-CHANGES = ("new", "escalated", "dropped")
+CHANGES = ("new", "escalated", "score_fell", "at_capacity", "cleared")
+LEFT = CHANGES[2:]  # the kinds of leaving the list ("dropped" in summaries)
+LABELS = {
+    "new": "new",
+    "escalated": "escalated",
+    "score_fell": "score fell",
+    "at_capacity": "left the list at capacity",
+    "cleared": "cleared by a reviewer",
+}
 CHANGE_SCHEMA = {
     "account_id": pl.String,
     "change": pl.String,
@@ -82,22 +97,42 @@ def read_previous(root: Path, day: date) -> tuple[Path | None, pl.DataFrame | No
     return None, None, warnings
 
 
-def diff_lists(previous: pl.DataFrame | None, current: pl.DataFrame) -> pl.DataFrame:
-    """One row per new, escalated (more severe action) or dropped account, by change then rank."""
+def diff_lists(
+    previous: pl.DataFrame | None,
+    current: pl.DataFrame,
+    scores: pl.DataFrame | None = None,
+    cleared: set[str] | frozenset[str] = frozenset(),
+    watch: float = 0.5,
+) -> pl.DataFrame:
+    """One row per changed account (module doc), by change then rank. `scores` (account_id,
+    score: the whole base now) gives the current score of accounts that left the list;
+    `cleared` holds the accounts a reviewer cleared on the previous list."""
     if previous is None:
         return pl.DataFrame(schema=CHANGE_SCHEMA)
     keep = ["account_id", "action", "score", "rank", "ring_id"]
     before = previous.select(keep).rename({c: f"previous_{c}" for c in keep[1:]})
     joined = current.select(keep).join(before, on="account_id", how="full", coalesce=True)
+    if scores is not None:
+        now = scores.select("account_id", pl.col("score").alias("_now"))
+        joined = joined.join(now, on="account_id", how="left").with_columns(
+            score=pl.coalesce("score", "_now")
+        )
     severity = pl.col("action").replace_strict(SEVERITY, default=0, return_dtype=pl.Int64)
     before_severity = pl.col("previous_action").replace_strict(
         SEVERITY, default=0, return_dtype=pl.Int64
     )
+    gone = pl.col("action").is_null()
     change = (
         pl.when(pl.col("previous_action").is_null())
         .then(pl.lit("new"))
-        .when(pl.col("action").is_null())
-        .then(pl.lit("dropped"))
+        .when(
+            gone & pl.col("account_id").is_in(pl.Series(sorted(cleared), dtype=pl.String).implode())
+        )
+        .then(pl.lit("cleared"))
+        .when(gone & (pl.col("score") >= watch))
+        .then(pl.lit("at_capacity"))
+        .when(gone)
+        .then(pl.lit("score_fell"))
         .when(severity > before_severity)
         .then(pl.lit("escalated"))
     )
@@ -114,5 +149,18 @@ def diff_lists(previous: pl.DataFrame | None, current: pl.DataFrame) -> pl.DataF
 
 
 def change_counts(changes: pl.DataFrame) -> dict[str, int]:
-    """How many accounts are new, escalated and dropped."""
-    return {c: int((changes["change"] == c).sum()) for c in CHANGES}
+    """How many accounts changed in each way, and "dropped": all that left the list."""
+    counts = {c: int((changes["change"] == c).sum()) for c in CHANGES}
+    return {**counts, "dropped": sum(counts[c] for c in LEFT)}
+
+
+def cleared_on(folder: Path | None) -> set[str]:
+    """Accounts whose latest decision on the list in `folder` is 'cleared'."""
+    if folder is None:
+        return set()
+    from detection.review.store import FILE, DecisionStore
+
+    if not (folder / FILE).is_file():
+        return set()
+    latest = DecisionStore(folder).latest()
+    return set(latest.filter(pl.col("decision") == "cleared")["account_id"].to_list())

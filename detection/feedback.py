@@ -8,6 +8,8 @@ DECISIONS.csv columns: account_id, decision (closed / cleared / escalated), deci
   Earlier rows are never changed or removed: the labels table is the history, and the loader
   (features.io.load.latest_labels) takes each account's latest row (by labelled_at, then file
   order), so a later decision supersedes an earlier one.
+- Decisions recorded by `ringwatch review` (`--from-review LIST_FOLDER`) are dated at the
+  list's snapshot (see `at_snapshot`): a retrain at that snapshot knows them.
 - escalated -> no label (the account is still under review); recorded in the log only.
 - Every decision (escalations included) is appended to `review_decisions.parquet` in the data
   folder. Each decision has a `decision_id` (a digest of account, decision, time, reviewer)
@@ -46,6 +48,7 @@ OPTIONAL = ("reviewer", "note", "reason")
 LOG = "review_decisions.parquet"
 KEY = ("account_id", "decision", "decided_at", "reviewer")
 TOLERANCE = timedelta(days=60)  # how far after the data's latest time a decision may be dated
+REVIEW_EPOCH = timedelta(hours=1)  # review decisions: dated within this before the snapshot
 LOG_SCHEMA = {
     "decision_id": pl.String,
     "account_id": pl.String,
@@ -284,20 +287,74 @@ def check_conflicts(decisions: pl.DataFrame, log: pl.DataFrame, file: str) -> No
         )
 
 
-def merge_feedback(decisions_file: Path, data: Path) -> FeedbackResult:
-    """Merge a reviewers' decisions CSV into the labels of data folder `data` (module doc)."""
-    data = Path(data)
+def known_accounts(data: Path) -> pl.Series:
+    """The account ids of data folder `data` (UserError when it is not one)."""
     accounts = find_table(data, "accounts") if data.is_dir() else None
     if accounts is None:
         raise UserError(f"{data}: not a data folder (no accounts table)")
-    known = read_table(accounts)["account_id"].cast(pl.String)
-    decisions = read_decisions(Path(decisions_file), known)
+    return read_table(accounts)["account_id"].cast(pl.String)
+
+
+def merge_feedback(decisions_file: Path, data: Path) -> FeedbackResult:
+    """Merge a reviewers' decisions CSV into the labels of data folder `data` (module doc)."""
+    data = Path(data)
+    decisions = read_decisions(Path(decisions_file), known_accounts(data))
     check_dates(decisions, latest_time(data), str(decisions_file))
+    return merge_decisions(decisions, data, Path(decisions_file).name, str(decisions_file))
+
+
+def at_snapshot(decisions: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """Review decisions dated in the data's clock: at the snapshot of the list they judged,
+    each `id` microseconds after REVIEW_EPOCH before it (so the order made is kept, no two
+    share an instant, and a retrain at that snapshot knows them; the wall-clock time stays
+    in decisions.sqlite)."""
+    start = as_of - REVIEW_EPOCH
+    return decisions.with_columns(
+        decided_at=pl.lit(start, dtype=TS) + pl.duration(microseconds=pl.col("id"))
+    ).drop("id")
+
+
+def merge_review(list_folder: Path, data: Path | None = None) -> FeedbackResult:
+    """Merge the decisions `ringwatch review` recorded beside a list (decisions.sqlite) into
+    the labels of `data` (default: the data folder the list was scored on)."""
+    from detection.review.listing import read_manifest
+    from detection.review.store import read_decisions as read_review
+
+    list_folder = Path(list_folder)
+    manifest = read_manifest(list_folder)
+    data = Path(data or manifest.get("inputs", {}).get("source") or "")
+    decisions = read_review(list_folder)
+    unknown = decisions.filter(~pl.col("account_id").is_in(known_accounts(data).implode()))
+    if unknown.height:
+        raise UserError(f"{list_folder}: account {unknown['account_id'][0]!r} is not in {data}")
+    as_of = datetime.fromisoformat(manifest["as_of"]).astimezone(UTC)
+    source = f"review:{list_folder.name}"
+    return merge_decisions(at_snapshot(decisions, as_of), data, source)
+
+
+def merge(decisions: Path | None, data: Path | None, from_review: Path | None) -> FeedbackResult:
+    """`ringwatch feedback`: a decisions CSV into `data`, or a list's review decisions."""
+    if (decisions is None) == (from_review is None):
+        raise UserError("give either a decisions CSV or --from-review LIST_FOLDER")
+    if from_review is not None:
+        return merge_review(from_review, data)
+    if data is None:
+        raise UserError("--data DATA_FOLDER is needed with a decisions CSV")
+    return merge_feedback(decisions, data)
+
+
+def merge_decisions(
+    decisions: pl.DataFrame, data: Path, source: str, file: str | None = None
+) -> FeedbackResult:
+    """Append checked decisions (account_id, decision, decided_at, reviewer, note, reason) to
+    the labels and the log of `data`, skipping those merged before. Decisions read from a
+    CSV file (`file`; they carry their row numbers) are checked against the log first."""
     log_path = data / LOG
     with locked(data / ".labels.lock"):
         log = pl.read_parquet(log_path) if log_path.exists() else pl.DataFrame(schema=LOG_SCHEMA)
-        check_conflicts(decisions, log, str(decisions_file))
-        rows = new_log_rows(decisions, log, Path(decisions_file).name)
+        if file is not None:
+            check_conflicts(decisions, log, file)
+        rows = new_log_rows(decisions, log, source)
         labels = label_rows(rows).filter(~pl.col("decision_id").is_in(written_ids(data).implode()))
         labels_path = find_table(data, "labels") or data / "labels.parquet"
         if labels.height:

@@ -11,9 +11,11 @@ import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+
+from common.errors import StaleData
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -96,3 +98,20 @@ def write_manifest(folder: Path, manifest: dict) -> Path:
     path = folder / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return path
+
+
+RELIST_GRACE = timedelta(hours=12)  # re-cutting a list soon after it was written is not stale
+
+
+def check_not_stale(root: Path, name: str, stale: str | None) -> None:
+    """A stale snapshot (data that stopped updating) whose list was written over 12 hours ago is
+    not "done" (exit 4) but stale (exit 5), with --overwrite too: a weekly job must not score the
+    same week again and again. The first list of a stale snapshot is written with a warning."""
+    final = Path(root) / name
+    if not stale or not final.is_dir():
+        return
+    if datetime.now(UTC) - written_at(final) > RELIST_GRACE:
+        raise StaleData(
+            f"{final}: {stale} Its list was written on {written_at(final):%Y-%m-%d %H:%M} "
+            "UTC; pass --as-of to score that date again on purpose"
+        )

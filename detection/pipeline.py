@@ -8,6 +8,7 @@ atomically (see detection.output).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +21,14 @@ from common.progress import Say, silent
 from detection import output
 from detection.candidates import Selection, expected_precision_curve, select_candidates
 from detection.config import ACTIONS, ScoreConfig
-from detection.diff import change_counts, diff_lists, read_previous
+from detection.diff import change_counts, cleared_on, diff_lists, read_previous
+from detection.distribution import FILE as QUANTILES
+from detection.distribution import feature_quantiles
 from detection.manifest import Timings, build_manifest, write_manifest
 from detection.reasons import REASONS, flatten_reasons, top_reasons
-from detection.report import ReportInputs, drawn_rings, render_report
+from detection.report import ReportInputs, render_report
+from detection.report_rings import drawn_rings
+from detection.review.store import carry_decisions
 from detection.ringlist import IDENTIFIER_KINDS, ring_links, rings_among
 from detection.score import Model, rank_scores, score_on
 from features.config import feature_config_of
@@ -83,24 +88,30 @@ def stamp(candidates: pl.DataFrame, model: Model, as_of: datetime) -> pl.DataFra
     )
 
 
-def csv_view(candidates: pl.DataFrame, n_reasons: int) -> pl.DataFrame:
-    """Candidates for people: reasons flattened, feature values as one JSON column at the end."""
+def csv_view(candidates: pl.DataFrame, n_reasons: int, values: bool = False) -> pl.DataFrame:
+    """Candidates for people: reasons flattened; the feature values (they are in the Parquet
+    file) only when asked for, as one JSON column at the end."""
     flat = flatten_reasons(candidates.drop("feature_values"), n_reasons)
-    values = candidates["feature_values"].struct.json_encode().alias("feature_values_json")
-    return flat.with_columns(pl.col("score").round(6), values)
+    flat = flat.with_columns(pl.col("score").round(6))
+    if not values:
+        return flat
+    encoded = candidates["feature_values"].struct.json_encode().alias("feature_values_json")
+    return flat.with_columns(encoded)
 
 
 def links_for(
     rings: pl.DataFrame,
     events: pl.LazyFrame | pl.DataFrame | None,
     edges: pl.DataFrame | None,
-    limit: int,
 ) -> dict[str, pl.DataFrame]:
-    """The drawing links of each ring, reading the (large) events table once: only the drawn
+    """The drawing links of each ring, reading the (large) events table once: only the
     members' rows and the identifier and target columns."""
-    if events is None or rings.height == 0:
-        return {}
-    members = sorted({m for ms in rings["members"].to_list() for m in ms[:limit]})
+    if events is None or rings.height == 0:  # drawn without identifiers
+        empty = pl.DataFrame(
+            schema={"account_id": pl.String, "kind": pl.String, "other": pl.String}
+        )
+        return {rid: empty for rid in rings["ring_id"].to_list()}
+    members = sorted({m for ms in rings["members"].to_list() for m in ms})
     inside = pl.Series(members, dtype=pl.String).implode()
     events = (
         events.lazy()
@@ -116,7 +127,7 @@ def links_for(
         out[ring["ring_id"]] = ring_links(
             events,
             edges,
-            list(ring["members"])[:limit],
+            list(ring["members"]),
             list(ring.get("identifiers") or []),
             list(ring.get("lockstep_targets") or []),
         )
@@ -147,6 +158,7 @@ def json_summary(
         **{a: int((c["action"] == a).sum()) for a in ACTIONS},
         "rings": rings,
         "expected_precision": selection.summary()["expected_precision"],
+        "cut": selection.cut,
         **changes,
         "seconds": round(seconds, 3),
     }
@@ -207,15 +219,30 @@ def build_list(
         previous, before, skipped = read_previous(out, as_of.date())
         for note in skipped:
             say(f"warning: {note}")
-        changes = diff_lists(before, candidates)
+        try:
+            cleared = cleared_on(previous)  # by a reviewer on the previous list
+        except sqlite3.DatabaseError as error:
+            say(f"warning: {previous}/decisions.sqlite unreadable ({error}); clearances not shown")
+            cleared = set()
+        changes = diff_lists(before, candidates, ranked, cleared, config.watch_threshold)
     return Listed(ranked, selection, candidates, listed_rings, previous, changes, tuple(skipped))
 
 
-def write_tables(folder: Path, listed: Listed, config: ScoreConfig) -> None:
-    """Step 2: candidates (Parquet and CSV), every score, the listed rings, the changes."""
+def write_tables(
+    folder: Path,
+    listed: Listed,
+    config: ScoreConfig,
+    features: pl.DataFrame | None = None,
+    names: list[str] = (),
+) -> None:
+    """Step 2: candidates (Parquet and CSV), every score, the base's feature percentiles, the
+    listed rings, the changes."""
     listed.candidates.write_parquet(folder / "candidates.parquet")
-    output.write_csv(csv_view(listed.candidates, config.n_reasons), folder / "candidates.csv")
+    view = csv_view(listed.candidates, config.n_reasons, config.csv_feature_values)
+    output.write_csv(view, folder / "candidates.csv")
     listed.ranked.write_parquet(folder / "scores.parquet")
+    if features is not None:  # the base's percentiles, for the review app
+        feature_quantiles(features, list(names)).write_parquet(folder / QUANTILES)
     listed.rings.write_parquet(folder / "rings.parquet")
     output.write_csv(listed.changes, folder / "changes.csv")
 
@@ -244,7 +271,7 @@ def write_report(
         curve=expected_precision_curve(listed.ranked, curve_length(listed.selection)),
         created_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
     )
-    links = links_for(drawn_rings(data), events, edges, config.max_drawn_nodes)
+    links = links_for(drawn_rings(listed.rings, config.max_ring_sections), events, edges)
     data = ReportInputs(**{**data.__dict__, "ring_links": links})
     (folder / "report.html").write_text(render_report(data), encoding="utf-8")
 
@@ -314,7 +341,8 @@ def score_base(
         args = (membership, rings, timings, say, advance, engine)
         listed = build_list(features, model, as_of, Path(out), config, *args)
         with timings.step("write"):
-            write_tables(folder, listed, config)
+            write_tables(folder, listed, config, features, list(model.feature_names))
+            carry_decisions(Path(out) / name, folder)  # a rescored list keeps its review
         output.checkpoint("written")
         with timings.step("report"):
             say("drawing the report")

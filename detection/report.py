@@ -1,22 +1,23 @@
 """report.html: one self-contained page reviewers work from (no network needed to open it).
 
-Summary, changes since the previous list, score pictures, the ranked table with reason codes,
-and a section per large ring with a drawing of its subgraph. Every value is HTML-escaped.
+Summary, every ring on the list (collapsed, with its evidence and a labelled drawing; see
+detection.report_rings), the ranked table with reason codes, changes since the previous list
+and score pictures. Every value is HTML-escaped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 
 import numpy as np
 import polars as pl
 
 from detection import pictures
-from detection.candidates import Selection
+from detection.candidates import Selection, describe_cut
 from detection.config import ACTIONS, ScoreConfig
-from detection.diff import change_counts
+from detection.diff import CHANGES, LABELS, change_counts
+from detection.report_rings import anchor, h, rings_section
 from detection.report_template import CSS, PAGE, SCRIPT
 
 LIKELY = 0.5  # a reason head's score from which the table names it as the likely reason
@@ -40,20 +41,6 @@ class ReportInputs:
     curve: np.ndarray  # expected precision of the top k (precision picture)
     ring_links: dict[str, pl.DataFrame] = field(default_factory=dict)  # drawn rings' links
     created_at: str = ""
-
-
-def h(value: object) -> str:
-    """HTML-escaped text of a value (empty for None)."""
-    return "" if value is None else escape(str(value), quote=True)
-
-
-def show(value: object) -> str:
-    """A ring fact as text: lists joined, times to the minute in UTC."""
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "—"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
 
 
 def card(number: object, label: str, css: str = "") -> str:
@@ -91,15 +78,28 @@ def summary(data: ReportInputs) -> str:
         f"{s.by_ring:,} ring mates were added so that no ring is split. Suggested action by "
         f"calibrated score: close ≥ {cfg.close_threshold:g}, review ≥ {cfg.review_threshold:g}, "
         "otherwise watch. Expected precision is the mean calibrated score of the listed "
-        "accounts: the share of them the model expects to be bad."
-    )
+        "accounts: the share of them the model expects to be bad. "
+    ) + describe_cut(s.cut)
     if data.previous is not None:
         counts = change_counts(data.changes)
         note += (
             f" Since the list of {data.previous}: {counts['new']:,} new, "
-            f"{counts['escalated']:,} escalated, {counts['dropped']:,} dropped (see Changes)."
+            f"{counts['escalated']:,} escalated; {counts['dropped']:,} left the list: "
+            f"{counts['score_fell']:,} because their score fell, {counts['at_capacity']:,} at "
+            f"capacity although still scoring ≥ {cfg.watch_threshold:g}, {counts['cleared']:,} "
+            "cleared by a reviewer (see Changes)."
         )
     return f'<div class="cards">{"".join(cards)}</div><p class="note">{h(note)}</p>'
+
+
+def left(row: dict) -> str:
+    """What became of an account that left the list."""
+    score = "—" if row["score"] is None else f"{row['score']:.3f}"
+    if row["change"] == "at_capacity":
+        return f"not listed: list full, still scores {score}"
+    if row["change"] == "cleared":
+        return f"cleared by a reviewer (scores {score})"
+    return f"not listed: score fell to {score}"
 
 
 def change_rows(rows: pl.DataFrame) -> str:
@@ -111,7 +111,7 @@ def change_rows(rows: pl.DataFrame) -> str:
             if r["previous_action"]
             else "—"
         )
-        after = f"{h(r['action'])} ({r['score']:.3f})" if r["action"] else "—"
+        after = f"{h(r['action'])} ({r['score']:.3f})" if r["action"] else left(r)
         body.append(
             f'<tr><td class="mono">{h(r["account_id"])}</td><td>{before}</td><td>{after}</td>'
             f'<td class="mono">{h(r["ring_id"])}</td></tr>'
@@ -123,7 +123,8 @@ def change_rows(rows: pl.DataFrame) -> str:
 
 
 def changes(data: ReportInputs) -> str:
-    """New, escalated and dropped accounts, one collapsible list each (first rows only)."""
+    """New and escalated accounts, and those that left (score fell, at capacity, cleared),
+    one collapsible list each (first rows only)."""
     if data.previous is None:
         return '<p class="note">No earlier list in this output folder: everything is new.</p>'
     counts = change_counts(data.changes)
@@ -131,13 +132,14 @@ def changes(data: ReportInputs) -> str:
         f'<p class="note">Compared with the list of {h(data.previous)}; every change is '
         "in changes.csv.</p>"
     ]
-    for kind, count in counts.items():
+    for kind in CHANGES:
+        count = counts[kind]
         rows = data.changes.filter(pl.col("change") == kind)
         shown = rows.head(CHANGE_ROWS)
         more = f" (first {CHANGE_ROWS})" if count > CHANGE_ROWS else ""
         inner = change_rows(shown) if count else '<p class="note">none</p>'
         parts.append(
-            f'<details class="changes"><summary><span class="badge {kind}">{kind}</span> '
+            f'<details class="changes"><summary><span class="badge {kind}">{LABELS[kind]}</span> '
             f"{count:,} accounts{more}</summary>{inner}</details>"
         )
     return "".join(parts)
@@ -145,7 +147,7 @@ def changes(data: ReportInputs) -> str:
 
 def change_badges(data: ReportInputs) -> dict[str, str]:
     """account_id -> 'new' / 'escalated' for the ranked table."""
-    listed = data.changes.filter(pl.col("change") != "dropped")
+    listed = data.changes.filter(pl.col("change").is_in(["new", "escalated"]))
     return dict(zip(listed["account_id"], listed["change"], strict=True))
 
 
@@ -185,35 +187,54 @@ def reasons_cell(reasons: list[dict] | None) -> str:
     return f'<ul class="reasons">{"".join(items)}</ul>'
 
 
-def table(data: ReportInputs, drawn: set[str]) -> str:
+def head_note(r: dict, heads: list[str]) -> str:
+    """The abuse kind a candidate resembles most, by the per-reason heads (not its P(bad))."""
+    best = max(heads, key=lambda k: -1.0 if r[k] is None else r[k]) if heads else None
+    if best is None or r[best] is None or r[best] < LIKELY:
+        return ""
+    kind = h(best.removeprefix("score_"))
+    return f'<div class="via">resembles {kind} most (reason score {r[best]:.2f})</div>'
+
+
+def row(r: dict, heads: list[str], badges: dict[str, str]) -> str:
+    """One row of the ranked table."""
+    change = badges.get(r["account_id"])
+    since = f' <span class="badge {change}">{change}</span>' if change else ""
+    ring = ""
+    if r["ring_id"]:
+        name = h(r["ring_id"])
+        link = f'<a class="ringlink" href="#{anchor(r["ring_id"])}">{name}</a>'
+        ring = f'<span class="ringtag">{link}&nbsp;·&nbsp;{r["ring_size"]}</span>'
+    via = '<div class="via">added with its ring</div>' if r["included_by"] == "ring" else ""
+    raw = r.get("raw_score")
+    model = "" if raw is None else f'<div class="via">model score {raw:.2f}</div>'
+    width = max(0.0, min(1.0, r["score"])) * 100
+    return (
+        f'<tr data-action="{h(r["action"])}"><td class="num">{r["rank"]}</td>'
+        f'<td class="mono">{h(r["account_id"])}{since}</td>'
+        f'<td class="num">{r["score"]:.3f}<span class="bar"><span style="width:{width:.0f}%">'
+        f"</span></span>{model}{head_note(r, heads)}</td>"
+        f'<td><span class="badge {h(r["action"])}">{h(r["action"])}</span>{via}</td>'
+        f"<td>{ring}</td><td>{reasons_cell(r['reasons'])}</td></tr>"
+    )
+
+
+TABLE_NOTE = (
+    "Ranked by calibrated P(bad); accounts with equal P(bad) are ordered by the model score "
+    '(the booster\'s log-odds before calibration, shown under it). "Resembles …" names the '
+    "abuse kind whose own model (trained on that kind against everything else and calibrated "
+    "separately) scores the account highest: it says what kind of abuse it looks like, not "
+    "how likely it is bad, so it can be high while P(bad) is low. Ring ids open the ring's "
+    "evidence."
+)
+
+
+def table(data: ReportInputs) -> str:
     """The ranked candidate table (first `report_rows` rows) with a filter box."""
     c = data.candidates
     heads = [col for col in c.columns if col.startswith("score_")]
     badges = change_badges(data)
-    rows = []
-    for r in c.head(data.config.report_rows).iter_rows(named=True):
-        change = badges.get(r["account_id"])
-        since = f' <span class="badge {change}">{change}</span>' if change else ""
-        ring = ""
-        if r["ring_id"]:
-            name = h(r["ring_id"])
-            link = f'<a href="#ring-{name}">{name}</a>' if r["ring_id"] in drawn else name
-            ring = f'<span class="ringtag">{link}&nbsp;·&nbsp;{r["ring_size"]}</span>'
-        via = '<div class="via">added with its ring</div>' if r["included_by"] == "ring" else ""
-        head = ""
-        best = max(heads, key=lambda k: -1.0 if r[k] is None else r[k]) if heads else None
-        if best is not None and r[best] is not None and r[best] >= LIKELY:
-            kind = h(best.removeprefix("score_"))
-            head = f'<div class="via">most likely: {kind} ({r[best]:.2f})</div>'
-        width = max(0.0, min(1.0, r["score"])) * 100
-        rows.append(
-            f'<tr data-action="{h(r["action"])}"><td class="num">{r["rank"]}</td>'
-            f'<td class="mono">{h(r["account_id"])}{since}</td>'
-            f'<td class="num">{r["score"]:.3f}<span class="bar"><span style="width:{width:.0f}%">'
-            f"</span></span>{head}</td>"
-            f'<td><span class="badge {h(r["action"])}">{h(r["action"])}</span>{via}</td>'
-            f"<td>{ring}</td><td>{reasons_cell(r['reasons'])}</td></tr>"
-        )
+    rows = [row(r, heads, badges) for r in c.head(data.config.report_rows).iter_rows(named=True)]
     shown = min(c.height, data.config.report_rows)
     more = (
         f'<p class="note">Showing the first {shown:,} of {c.height:,} candidates; '
@@ -231,110 +252,16 @@ def table(data: ReportInputs, drawn: set[str]) -> str:
         "</span> rows shown</span></div>"
     )
     return (
-        controls + '<table id="candidates"><thead><tr><th>#</th><th>account</th><th>score</th>'
+        f'<p class="note">{h(TABLE_NOTE)}</p>'
+        + controls
+        + '<table id="candidates"><thead><tr><th>#</th><th>account</th><th>P(bad)</th>'
         "<th>action</th><th>ring · size</th><th>top reasons (contribution to the log-odds)</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
     )
 
 
-def chips(values: list | None, limit: int = 12) -> str:
-    """A few values as small chips, with a count of the rest."""
-    values = list(values or [])
-    shown = "".join(f"<span class=mono>{h(v)}</span>" for v in values[:limit])
-    rest = f"<span>+{len(values) - limit} more</span>" if len(values) > limit else ""
-    return f'<div class="chips">{shown}{rest}</div>' if values else "—"
-
-
-def ring_section(ring: dict, data: ReportInputs) -> str:
-    """One large ring: facts, evidence, members and its drawing."""
-    rid = ring["ring_id"]
-    members = data.candidates.filter(pl.col("ring_id") == rid).sort("rank")
-    actions = dict(zip(members["account_id"], members["action"], strict=True))
-    links = data.ring_links.get(
-        rid, pl.DataFrame(schema={"account_id": pl.String, "kind": pl.String, "other": pl.String})
-    )
-    drawing = pictures.ring_drawing(
-        list(ring["members"]), actions, links, data.config.max_drawn_nodes
-    )
-    facts = [
-        ("members", f"{ring['size']:,} ({ring['listed']:,} on the list)"),
-        ("best member score", f"{ring['max_score']:.3f}"),
-        ("mean member score", f"{ring['mean_score']:.3f}"),
-        (
-            "ring score (density)",
-            f"{ring['ring_score']:.3g}" if ring["ring_score"] is not None else "—",
-        ),
-        ("suggested", ", ".join(f"{ring[a]} {a}" for a in ACTIONS if ring[a])),
-    ]
-    for key, label in (
-        ("evidence_kinds", "bound by"),
-        ("lockstep_windows", "lockstep windows"),
-        ("first_seen", "first seen"),
-        ("created_from", "accounts created from"),
-        ("created_to", "accounts created to"),
-    ):
-        if ring.get(key) is not None:
-            facts.append((label, show(ring[key])))
-    kv = "".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in facts)
-    shared = f"<h3>Shared identifiers</h3>{chips(ring.get('identifiers'))}"
-    rows = "".join(
-        f'<tr><td class="num">{m["rank"]}</td><td class="mono">{h(m["account_id"])}</td>'
-        f'<td class="num">{m["score"]:.3f}</td><td><span class="badge {h(m["action"])}">'
-        f"{h(m['action'])}</span></td></tr>"
-        for m in members.head(30).iter_rows(named=True)
-    )
-    more = (
-        f'<p class="note">… {members.height - 30} more members</p>' if members.height > 30 else ""
-    )
-    return (
-        f'<section class="ring" id="ring-{h(rid)}"><div class="facts"><h3>Ring {h(rid)}</h3>'
-        f'<dl class="kv">{kv}</dl>{shared}<h3>Members on the list</h3><table class="members">'
-        "<thead><tr><th>#</th><th>account</th><th>score</th><th>action</th></tr></thead>"
-        f'<tbody>{rows}</tbody></table>{more}</div><div class="drawing">'
-        f'<img class="ring-drawing" alt="ring {h(rid)} subgraph" src="{drawing}"></div></section>'
-    )
-
-
-def drawn_rings(data: ReportInputs) -> pl.DataFrame:
-    """The rings that get a section: at least `large_ring` listed members, strongest first."""
-    large = data.rings.filter(pl.col("listed") >= data.config.large_ring)
-    return large.head(data.config.max_ring_sections)
-
-
-def rings(data: ReportInputs, drawn: pl.DataFrame) -> str:
-    """Overview of every listed ring, then a section per large ring."""
-    if data.rings.height == 0:
-        return '<p class="note">No rings among the candidates.</p>'
-    names = set(drawn["ring_id"].to_list())
-
-    def name(rid: str) -> str:
-        return f'<a href="#ring-{h(rid)}">{h(rid)}</a>' if rid in names else h(rid)
-
-    rows = "".join(
-        f'<tr><td class="mono">{name(r["ring_id"])}</td><td class="num">{r["size"]}</td>'
-        f'<td class="num">{r["listed"]}</td><td class="num">{r["max_score"]:.3f}</td>'
-        f'<td class="num">{r["mean_score"]:.3f}</td><td class="num">{r["best_rank"]}</td>'
-        f"<td>{h(', '.join(r.get('evidence_kinds') or []))}</td></tr>"
-        for r in data.rings.iter_rows(named=True)
-    )
-    overview = (
-        '<table class="compact"><thead><tr><th>ring</th><th>size</th><th>listed</th>'
-        "<th>best score</th><th>mean score</th><th>best rank</th><th>bound by</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
-    note = (
-        f'<p class="note">{data.rings.height:,} rings have members on the list; the '
-        f"{drawn.height} with at least {data.config.large_ring} listed members are drawn below "
-        "(accounts coloured by suggested action; squares: devices, IPs, payment instruments "
-        "and lockstep targets shared by two or more members; dashed: explicit relations).</p>"
-    )
-    sections = "".join(ring_section(r, data) for r in drawn.iter_rows(named=True))
-    return note + overview + "<br>" + sections
-
-
 def render_report(data: ReportInputs) -> str:
     """The whole page as one HTML string."""
-    drawn = drawn_rings(data)
     as_of = data.as_of.strftime("%Y-%m-%d %H:%M UTC")
     return PAGE.substitute(
         title=h(f"ringwatch close candidates — as of {data.as_of:%Y-%m-%d}"),
@@ -343,8 +270,10 @@ def render_report(data: ReportInputs) -> str:
         summary=summary(data),
         changes=changes(data),
         pictures=score_pictures(data),
-        table=table(data, set(drawn["ring_id"].to_list())),
-        rings=rings(data, drawn),
+        table=table(data),
+        rings=rings_section(
+            data.rings, data.candidates, data.ring_links, data.config.max_drawn_nodes
+        ),
         footer=h(
             "Scores are calibrated probabilities that an account is bad; reason codes are "
             "TreeSHAP contributions of each feature to the model's log-odds for this account. "

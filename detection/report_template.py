@@ -48,7 +48,13 @@ td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap
 .badge.close { background:var(--close); } .badge.review { background:var(--review); }
 .badge.watch { background:var(--watch); color:#2d3436; }
 .badge.new { background:var(--accent); } .badge.escalated { background:var(--close); }
-.badge.dropped { background:#95a5a6; }
+.badge.dropped, .badge.score_fell { background:#95a5a6; }
+.badge.at_capacity { background:#7f8c8d; } .badge.cleared { background:#27ae60; }
+details.ring { background:var(--card); border:1px solid var(--line); border-radius:8px;
+  margin:0 0 6px; padding:6px 12px; }
+details.ring > summary { cursor:pointer; font-size:13px; }
+details.ring[open] > summary { margin-bottom:8px; }
+details.ring section.ring { border:0; padding:0; margin:0; }
 .bar { position:relative; width:92px; height:8px; background:#ecf0f1; border-radius:4px;
   display:inline-block; margin-left:6px; vertical-align:middle; }
 .bar span { position:absolute; left:0; top:0; bottom:0; border-radius:4px;
@@ -71,7 +77,7 @@ ul.reasons .c { color:var(--close); font-size:11.5px; font-variant-numeric:tabul
 section.ring { background:var(--card); border:1px solid var(--line); border-radius:8px;
   padding:14px 16px; margin:0 0 16px; display:flex; gap:18px; flex-wrap:wrap; }
 section.ring .facts { flex:1 1 420px; min-width:320px; }
-section.ring .drawing img { max-width:560px; width:100%; }
+section.ring .drawing img { max-width:760px; width:100%; }
 dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:3px 12px; margin:6px 0 10px;
   font-size:13px; }
 dl.kv dt { color:var(--muted); } dl.kv dd { margin:0; }
@@ -116,6 +122,13 @@ SCRIPT = """
   });
   box.addEventListener('input', apply);
   apply();
+  function openRing() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var ring = id ? document.getElementById(id) : null;
+    if (ring && ring.tagName === 'DETAILS') { ring.open = true; ring.scrollIntoView(); }
+  }
+  window.addEventListener('hashchange', openRing);
+  openRing();
   document.body.setAttribute('data-ready', 'yes');
 })();
 """
@@ -133,16 +146,16 @@ PAGE = Template(
 <header>
 <h1>$title</h1>
 <div class="meta">$meta</div>
-<nav><a href="#summary">Summary</a><a href="#list">Candidates</a><a href="#rings">Rings</a>
+<nav><a href="#summary">Summary</a><a href="#rings">Rings</a><a href="#list">Candidates</a>
 <a href="#changes">Changes</a><a href="#scores">Scores</a></nav>
 </header>
 <main>
 <h2 id="summary">Summary</h2>
 $summary
-<h2 id="list">Ranked candidates</h2>
-$table
 <h2 id="rings">Rings</h2>
 $rings
+<h2 id="list">Ranked candidates</h2>
+$table
 <h2 id="changes">Changes since the previous list</h2>
 $changes
 <h2 id="scores">Scores</h2>

@@ -12,7 +12,7 @@ from common.settings import build, flatten, read_toml
 SPLIT_KINDS = ("strict", "time", "ring", "random")
 IMBALANCE = ("scale_pos_weight", "is_unbalance", "none")
 STOPPING_METRICS = ("binary_logloss", "auc", "average_precision")
-CALIBRATION = ("isotonic", "platt")
+CALIBRATION = ("smooth_isotonic", "isotonic", "platt")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class TrainConfig:
     heads: HeadsConfig = field(default_factory=HeadsConfig)
     blend: BlendConfig = field(default_factory=BlendConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    calibration: str = "isotonic"  # or "platt"
+    calibration: str = "smooth_isotonic"  # or "isotonic" (flat steps), "platt"
     min_labels: int = 50  # fewer labelled accounts than this is an error
     min_per_class: int = 10  # each class needs at least this many labels
     oof_folds: int = 5  # folds for out-of-fold label-derived features

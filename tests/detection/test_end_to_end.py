@@ -69,7 +69,8 @@ def test_score_then_feedback(trained, tmp_path: Path) -> None:
     strict = ringwatch(*base, "--overwrite", *cuts)
     assert strict.returncode == 0, strict.stderr[-3000:]
     moved = pl.read_parquet(folder / "candidates.parquet")
-    assert moved.filter(pl.col("action") == "close")["score"].min() >= 0.99
+    close = moved.filter(pl.col("action") == "close")["score"]  # may be none: P(bad) < 1 now
+    assert close.len() == 0 or close.min() >= 0.99
     review = moved.filter(pl.col("action") == "review")["score"]
     assert review.len() == 0 or (review.min() >= 0.97 and review.max() < 0.99)
     assert moved.filter(pl.col("included_by") == "score")["score"].min() >= 0.95

@@ -179,7 +179,7 @@ def test_changes_since_the_previous_week(world, model, tmp_path) -> None:
     changes = pl.read_csv(second.folder / "changes.csv", infer_schema=False)
     kinds = dict(zip(changes["account_id"], changes["change"], strict=True))
     assert kinds.get(newcomer) == "new"
-    assert {kinds.get(m) for m in members} == {"dropped"}
+    assert {kinds.get(m) for m in members} == {"score_fell"}
     assert second.summary["new"] >= 1 and second.summary["dropped"] == len(members)
     html = (second.folder / "report.html").read_text()
     assert first.folder.name in html and newcomer in html

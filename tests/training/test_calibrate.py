@@ -33,7 +33,7 @@ def weighted_booster():
     return booster, (xv, yv), (xs, ys)
 
 
-@pytest.mark.parametrize("method", ["isotonic", "platt"])
+@pytest.mark.parametrize("method", ["smooth_isotonic", "isotonic", "platt"])
 def test_calibration_improves_brier_on_held_out(weighted_booster, method):
     booster, (xv, yv), (xs, ys) = weighted_booster
     calibrator = fit_calibrator(booster.predict(xv, raw_score=True), yv, method)
@@ -55,7 +55,27 @@ def test_isotonic_keeps_the_ranking(weighted_booster):
 def test_json_round_trip_and_one_class():
     raw = np.linspace(-3, 3, 50)
     y = (raw + np.random.default_rng(0).normal(size=50) > 0).astype(int)
-    for method in ("isotonic", "platt"):
+    for method in ("smooth_isotonic", "isotonic", "platt"):
         c = fit_calibrator(raw, y, method)
         assert np.array_equal(Calibrator.from_dict(c.to_dict()).apply(raw), c.apply(raw))
     assert fit_calibrator(raw, np.zeros(50), "isotonic").method == "identity"
+
+
+def test_smooth_isotonic_is_strictly_increasing_and_bounded_by_the_evidence(weighted_booster):
+    booster, (xv, yv), (xs, _) = weighted_booster
+    calibrator = fit_calibrator(booster.predict(xv, raw_score=True), yv)
+    assert calibrator.method == "smooth_isotonic"
+    raw = np.sort(np.r_[booster.predict(xs, raw_score=True), np.linspace(-12, 12, 241)])
+    p = calibrator.apply(np.unique(raw))
+    assert (np.diff(p) > 0).all()  # no two distinct raw scores share a probability
+    assert p.min() > 0 and p.max() < calibrator.hi < 1
+    assert np.isclose(calibrator.apply(np.array([1e6]))[0], calibrator.hi)
+
+
+def test_a_perfectly_separated_top_is_not_called_certain():
+    raw = np.r_[np.linspace(-5, 0, 900), np.linspace(2, 9, 100)]
+    y = np.r_[np.zeros(900), np.ones(100)]
+    calibrator = fit_calibrator(raw, y)
+    top = calibrator.apply(np.linspace(2, 30, 500))
+    assert top.max() < 1 - 0.5 / 102 + 1e-12 and round(float(top.max()), 3) < 1.0
+    assert len(np.unique(top)) == top.size

@@ -46,7 +46,7 @@ def test_int_accepted_for_float(tmp_path):
         ('[eval]\nk = [10, "x"]\n', "key 'eval.k' must be a list of an integer"),
         ("split = 3\n", "key 'split' must be a table"),
         ('[split]\nkind = "shuffle"\n', "key 'split.kind' must be one of strict"),
-        ('calibration = "beta"\n', "key 'calibration' must be one of isotonic"),
+        ('calibration = "beta"\n', "key 'calibration' must be one of smooth_isotonic"),
         ("[split]\ntest_share = 0.9\n", "split.test_share"),
         ("[split]\ntest_share = 0\n", "split.test_share"),
         ('[model]\nearly_stopping_metric = "f1"\n', "key 'model.early_stopping_metric' must be"),
