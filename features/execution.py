@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -92,6 +93,14 @@ class Engine:
         keys = [f"{name}-{uuid.uuid4().hex[:12]}-{i}" for i in range(len(items))]
         futures = self.client.map(partial(on_worker, call), items, key=keys, pure=False)
         return self.client.gather(futures)
+
+    def fresh(self, name: str) -> Path:
+        """The scratch sub-folder `name`, emptied: a new run of a stage on the same cluster
+        never reads an earlier run's parts."""
+        path = self.folder(name)
+        shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return path
 
     def folder(self, name: str) -> Path:
         """A fresh sub-folder of the scratch folder for one stage's parts."""

@@ -80,23 +80,22 @@ def behaviour_stage(ds: Dataset, config: FeatureConfig, engine: Engine | None) -
 
 
 def links_from(engine: Engine | None, config: FeatureConfig, ds: Dataset | None = None) -> dict:
-    """build_graphs' `given` identifier uses (gathered by the cluster's bucket tasks) and
-    `counted` identifiers (counted per key shard on the cluster); nothing in one process.
-    With `ds`, the bucket tasks run here for the uses alone (the behaviour stage did not)."""
+    """build_graphs' inputs made by the cluster (nothing in one process): `given` identifier
+    uses (gathered by the bucket tasks), `counted` identifiers (per key shard) and `lockstep`
+    buckets (per target shard). With `ds`, the bucket tasks run here for the uses alone (the
+    behaviour stage did not run)."""
     if engine is None or not engine.distributed:
         return {}
-    from features.behaviour.mapreduce import (
-        gather_usage_on,
-        identifier_counts_on,
-        identifier_usages,
-    )
+    from features.behaviour.mapreduce import gather_usage_on, identifier_usages
+    from features.graph.linkreduce import counted_on, lockstep_on
 
     if ds is not None:
         gather_usage_on(engine, ds.accounts, ds.events, ds.as_of, ds.source, config.behaviour)
-
+    root = engine.folder("behaviour")
     return {
         "given": identifier_usages(engine),
-        "counted": identifier_counts_on(engine, config.graph.hub_max_accounts),
+        "counted": counted_on(engine, root, config.graph.hub_max_accounts),
+        "lockstep": lockstep_on(engine, root, config.graph),
     }
 
 

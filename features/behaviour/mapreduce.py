@@ -44,7 +44,6 @@ __all__ = [
     "build_behaviour_on",
     "event_pieces",
     "gather_usage_on",
-    "identifier_counts_on",
     "identifier_usages",
 ]
 
@@ -153,14 +152,6 @@ def identifier_usages(engine: Engine) -> dict[str, pl.DataFrame]:
     return {kind: read_parts(root / f"usage-{kind}") for kind in LINKED}
 
 
-def identifier_counts_on(engine: Engine, hub_max: int) -> dict:
-    """Identifier users counted per key shard of the uses the bucket tasks wrote, per kind
-    (features.graph.linkreduce)."""
-    from features.graph.linkreduce import counted_on
-
-    return counted_on(engine, engine.folder("behaviour"), hub_max)
-
-
 def shard_stage(shard: int, root: Path, n_buckets: int) -> int:
     """Reduce: key holders counted per key of one shard; follow counts of its pairs. Results
     go back to the bucket of the account they describe."""
@@ -221,8 +212,8 @@ def split_on(
     config: BehaviourConfig,
 ) -> tuple[Path, pl.DataFrame, int]:
     """The split step: the account index and the events by account bucket in the scratch
-    folder. Returns (folder, index, bucket count)."""
-    root = engine.folder("behaviour")
+    folder (emptied first). Returns (folder, index, bucket count)."""
+    root = engine.fresh("behaviour")
     index = account_index(accounts)
     pieces = event_pieces(source, events, root, config.spill_chunk_events)
     stored = sum(piece[3] for piece in pieces)
@@ -242,7 +233,7 @@ def gather_usage_on(
     config: BehaviourConfig = BehaviourConfig(),
 ) -> None:
     """The identifier uses of every account as bucket tasks, without the behaviour features
-    (read back with identifier_usages and identifier_counts_on)."""
+    (read back with identifier_usages; counted by features.graph.linkreduce)."""
     root, _, n_buckets = split_on(engine, accounts, events, as_of_us(as_of), source, config)
     engine.map(usage_stage, range(n_buckets), root=root, n_buckets=n_buckets)
 

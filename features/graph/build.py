@@ -215,11 +215,14 @@ def build_graphs(
     config: GraphConfig,
     given: dict[str, pl.DataFrame] | None = None,
     counted: dict[str, Counted] | None = None,
+    lockstep: pl.DataFrame | None = None,
 ) -> Graphs:
     """Every account graph of `ds`: relations, shared identifiers, lockstep (see module doc).
     `given` identifier uses (per kind, as identifier_usage gives them, e.g. gathered by the
     bucket tasks of a cluster) save reading the events for them; `counted` (per kind, as
-    identifier_counts gives them, e.g. from a cluster's key shards) saves counting them."""
+    identifier_counts gives them, e.g. from a cluster's key shards) saves counting them, and
+    `lockstep` buckets (as lockstep_buckets gives them, e.g. from a cluster's target shards)
+    finding those."""
     index = node_index(ds.accounts)
     hashed = hashed_index(index)
     n = index.height
@@ -234,7 +237,7 @@ def build_graphs(
         graph, kept, hub_uses, incidence = shared_graph(usage, n, config.hub_max_accounts, mine)
         shared[kind], hubs[kind], identifier_keys[kind] = graph, hub_uses, (kept, incidence)
         usages[kind] = usage
-    buckets = lockstep_buckets(ds.events, hashed, config)
+    buckets = lockstep if lockstep is not None else lockstep_buckets(ds.events, hashed, config)
     lockstep, lockstep_keys, lockstep_incidence = lockstep_graph(buckets, ds.events, n, config)
     keys, incidence = binding_keys(identifier_keys, lockstep_keys, lockstep_incidence)
     keys, incidence = with_novelty(ds, usages, keys, incidence, config)

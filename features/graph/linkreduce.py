@@ -1,4 +1,5 @@
-"""Shared-identifier links as map-reduce over key shards (the Dask path of `shared_graph`).
+"""Shared-identifier and lockstep links as map-reduce over key shards (the Dask path of
+`build.shared_graph` and `lockstep.lockstep_buckets`).
 
 The behaviour stage's bucket tasks write every (account, identifier) use twice: by account
 bucket (`usage-<kind>/`, read by the client for co-timed novelty) and by key shard, the
@@ -7,6 +8,13 @@ then groups the uses by identifier (`build.identifier_counts`: users counted, hu
 which is complete per shard since all uses of an identifier fall in one shard. The client
 stacks the shards' results; numbering the kept identifiers and building the pair graph is
 `build.shared_graph`'s, as in one process.
+
+Lockstep: one task per account bucket reads the bucket's events (still in the scratch
+folder) and sends each act (account, target, time window) to the shard of its target; one
+task per target shard finds the (target, window) buckets of 2..cap accounts and the targets'
+popularity (`lockstep.buckets_of`, complete per shard: all acts on a target fall in one
+shard). The client renumbers the buckets in the order one process numbers them (by bucket
+hash) and builds the lockstep graph with `lockstep.lockstep_graph`.
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from features.config import GraphConfig
 from features.execution import Engine, bucket_path, read_parts, split_write, write_part
 from features.graph.build import IDENTIFIERS, Counted, identifier_counts
+from features.graph.lockstep import bucket_hash, buckets_of, lockstep_acts
 
-__all__ = ["counted_on", "key_shards", "write_usage_by_key"]
+__all__ = ["counted_on", "key_shards", "lockstep_on", "write_usage_by_key"]
 
 PARTS = ("kept", "hubs", "used")
 
@@ -56,3 +66,33 @@ def counted_on(engine: Engine, root: Path, hub_max: int) -> dict[str, Counted]:
         kept, hubs, used = (read_parts(root / f"counted-{kind}-{part}") for part in PARTS)
         out[kind] = (kept, hubs, used)
     return out
+
+
+def acts_stage(bucket: int, root: Path, n_shards: int, config: GraphConfig) -> int:
+    """Map: one account bucket's lockstep acts, sent to the shards of their targets."""
+    members = pl.read_parquet(root / "index.parquet").filter(pl.col("bucket") == bucket)
+    hashed = members.select(pl.col("account_id").hash().alias("a"), pl.col("aidx").alias("node"))
+    events = read_parts(root / "events", bucket).lazy()
+    events = events.with_columns(pl.from_epoch("ts", "us").dt.replace_time_zone("UTC"))
+    acts = lockstep_acts(events, hashed, config).with_columns(b=bucket_hash()).collect()
+    to = (acts["t"] % n_shards).cast(pl.Int64).to_numpy()
+    split_write(acts, to, n_shards, root / "acts-by-target", f"{bucket:05d}")
+    return acts.height
+
+
+def lockstep_shard(shard: int, root: Path, n: int, config: GraphConfig) -> int:
+    """Reduce: the lockstep buckets of one target shard's acts."""
+    found = buckets_of(read_parts(root / "acts-by-target", shard), n, config)
+    write_part(found, bucket_path(root / "lockstep", shard, "buckets"))
+    return found.height
+
+
+def lockstep_on(engine: Engine, root: Path, config: GraphConfig) -> pl.DataFrame:
+    """lockstep_buckets of every account, as bucket and target-shard tasks (module doc)."""
+    n = pl.scan_parquet(root / "index.parquet").select(pl.len()).collect().item()
+    n_buckets = len(list((root / "events").glob("bucket=*")))
+    buckets = range(n_buckets)
+    engine.map(acts_stage, buckets, root=root, n_shards=n_buckets, config=config)
+    engine.map(lockstep_shard, buckets, root=root, n=max(n, 1), config=config)
+    found = read_parts(root / "lockstep")
+    return found.with_columns(key=(pl.col("b").rank("dense") - 1).cast(pl.Int64))

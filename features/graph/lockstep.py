@@ -49,12 +49,19 @@ def lockstep_buckets(
     Most buckets hold a single act, so those are dropped first (a sort finds the repeated
     bucket hashes, a hash semi-join keeps their acts); distinct (bucket, account) pairs are
     then found by sorting packed integers, which is much faster than a two-column group-by."""
-    n = max(hashed.height, 1)
-    raw = (
-        lockstep_acts(events, hashed, config)
-        .with_columns(b=pl.struct("t", "window").hash())
-        .collect()
-    )
+    raw = lockstep_acts(events, hashed, config).with_columns(b=bucket_hash()).collect()
+    return buckets_of(raw, max(hashed.height, 1), config)
+
+
+def bucket_hash() -> pl.Expr:
+    """The 64-bit hash `b` of an act's (target, window) bucket (in-run use only)."""
+    return pl.struct("t", "window").hash()
+
+
+def buckets_of(raw: pl.DataFrame, n: int, config: GraphConfig) -> pl.DataFrame:
+    """lockstep_buckets from the acts (node, t, window, b), numbered `key` in order of `b`.
+    Complete for any set of whole targets (their acts over the whole period), so a cluster
+    runs it per target shard; `b` is kept so that shards' keys can be renumbered."""
     slots = pl.DataFrame({"b": repeated(raw["b"].to_numpy())}, schema={"b": pl.UInt64})
     shared = raw.join(slots.with_row_index("slot"), on="b", how="inner")
     slot = shared["slot"].to_numpy().astype(np.int64)
@@ -73,7 +80,7 @@ def lockstep_buckets(
         },
         schema={"node": pl.Int64, "slot": pl.Int64, "accounts": pl.Int64, "key": pl.Int64},
     )
-    where = shared.select(pl.col("slot").cast(pl.Int64), "t", "window").unique("slot")
+    where = shared.select(pl.col("slot").cast(pl.Int64), "t", "window", "b").unique("slot")
     acts = acts.join(where, on="slot", how="inner").drop("slot")
     return acts.join(target_popularity(raw, acts["t"], n), on="t", how="inner")
 

@@ -212,3 +212,29 @@ def test_rings_command_on_the_cluster_writes_the_same_rings(data, tmp_path, clus
     want = pl.read_parquet(tmp_path / "one.parquet")
     assert want.height > 0
     assert pl.read_parquet(tmp_path / "many.parquet").equals(want)
+
+
+def test_links_by_map_reduce_are_the_one_process_graphs(data, cluster_engine):
+    """Shared identifiers (key shards) and lockstep (target shards) through the cluster's
+    tasks: every graph, key and incidence row exactly as one process builds them."""
+    from features.config import FeatureConfig
+    from features.graph import build_graphs
+    from features.pipeline import links_from
+
+    ds, config = load_dataset(data), FeatureConfig()
+    one = build_graphs(ds, config.graph)
+    many = build_graphs(ds, config.graph, **links_from(cluster_engine, config, ds))
+    assert one.lockstep.m > 0 and all(one.shared[k].m > 0 for k in one.shared)
+    graphs = {"lockstep": (one.lockstep, many.lockstep)}
+    graphs |= {k: (one.shared[k], many.shared[k]) for k in one.shared}
+    graphs |= {f"exclusive {k}": (one.exclusive[k], many.exclusive[k]) for k in one.exclusive}
+    for name, (want, got) in graphs.items():
+        for a, b in zip(
+            (want.indptr, want.indices, want.weights),
+            (got.indptr, got.indices, got.weights),
+            strict=True,
+        ):
+            assert np.array_equal(a, b), name
+    assert many.keys.equals(one.keys) and many.incidence.equals(one.incidence)
+    for kind in one.hubs:
+        assert np.array_equal(many.hubs[kind], one.hubs[kind]), kind
