@@ -98,14 +98,18 @@ def fit_sample(frame: pl.DataFrame, config: AnomalyConfig) -> pl.DataFrame:
 
 
 def log_scaled(frame: pl.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
-    """The columns as a float32 matrix on a signed log scale, nulls and NaN as NaN."""
+    """The columns as a float32 matrix on a signed log scale, nulls and NaN as NaN (one new
+    matrix, worked on in place: each whole-base temporary costs a fresh allocation)."""
     x = frame.select(pl.col(name).cast(pl.Float32) for name in columns).to_numpy()
-    return np.sign(x) * np.log1p(np.abs(x))
+    scaled = np.abs(x)
+    np.log1p(scaled, out=scaled)
+    return np.copysign(scaled, x, out=scaled)
 
 
 def filled(x: np.ndarray, fill: np.ndarray) -> np.ndarray:
-    """`x` with each column's NaN replaced by that column's fill value."""
-    return np.where(np.isnan(x), fill, x)
+    """`x` with each column's NaN replaced by that column's fill value (in place)."""
+    np.copyto(x, np.broadcast_to(fill, x.shape), where=np.isnan(x))
+    return x
 
 
 def fit_anomaly(
