@@ -1,4 +1,4 @@
-"""How flat is the top of the list? Plain vs smoothed isotonic calibration on a simulated world.
+"""How flat is the top of the list? Plain vs centred isotonic calibration on a simulated world.
 
 python -m experiments.calibration_check --accounts 20000 --camouflage heavy
 
@@ -36,7 +36,7 @@ def flatness(scores: np.ndarray, top: int = 500) -> dict[str, float]:
 def check(accounts: int, camouflage: str, seed: int) -> list[dict]:
     """One row per calibration method on one simulated world."""
     from experiments.simulate import WorldConfig, simulate_to
-    from features.io.load import load_dataset
+    from features.io.load import labels_known_at, load_dataset
     from features.pipeline import feature_table
     from training.config import TrainConfig
     from training.fit import fit_model
@@ -47,12 +47,14 @@ def check(accounts: int, camouflage: str, seed: int) -> list[dict]:
         simulate_to(world.check(), data)
         ds = load_dataset(data)
         table = feature_table(ds, Path(tmp) / "cache")
+        known = labels_known_at(ds)  # training's one rule for the labels at the snapshot
         rows = []
         for method in METHODS:
             config = replace(TrainConfig(), calibration=method)
             fit = fit_model(
-                table.frame, ds.labels, table.rings.components, config, graphs=table.graphs
-            )
+                table.frame, known, table.rings.components, config, graphs=table.graphs,
+                known=known,
+            )  # fmt: skip
             scores = fit.scored["score"].to_numpy()
             rows.append(
                 {

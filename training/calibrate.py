@@ -4,17 +4,16 @@ Fitted on the validation part (never on training rows). Stored as plain numbers 
 saved model needs no pickle.
 
 Methods:
-- `smooth_isotonic` (default): isotonic regression (pool adjacent violators) gives blocks of
-  validation accounts at the rate of bad accounts among them; the lowest and highest blocks
-  are smoothed with one pseudo-bad and one pseudo-good account ((bad + 1) / (n + 2)), so
-  neither claims certainty. Inside a block the curve rises linearly from rate - e to
-  rate + e over the block's raw scores (e: 5 % of the gap to the nearer neighbouring rate,
-  so a block's mean stays at its rate and blocks never overlap), and it joins
-  neighbouring blocks linearly. Beyond the validation range it keeps rising with the Platt
-  slope (at most 1 per log-odds unit) towards a bound set by the evidence: above the top
-  block it never exceeds 1 - 0.5 / (n_top + 2), below the bottom one never goes under
-  0.5 / (n_bottom + 2). So no account reads 1.000 unless the validation data could say so,
-  and the map is strictly increasing: equal raw scores are the only ties.
+- `smooth_isotonic` (default): centred isotonic regression (Oron & Flournoy 2017, "CIR"):
+  isotonic regression (pool adjacent violators) gives blocks of validation accounts at the
+  rate of bad accounts among them; each block becomes one point, (mean raw score of its
+  accounts, its rate), and the curve interpolates linearly between these points, so it is
+  strictly increasing instead of flat in steps. The lowest and highest blocks are smoothed
+  with one pseudo-bad and one pseudo-good account ((bad + 1) / (n + 2)), so neither claims
+  certainty. Beyond the first and last points it keeps rising with the Platt slope (at most
+  1 per log-odds unit) towards a bound set by the evidence: never above 1 - 0.5 / (n_top + 2),
+  never below 0.5 / (n_bottom + 2). So no account reads 1.000 unless the validation data could
+  say so, equal raw scores are the only ties, and the top of a list is not one flat step.
 - `isotonic`: the plain step function (flat steps tie many accounts; a 1e-9 x sigmoid
   tie-breaker keeps the booster's order inside each step). Kept for models saved with it.
 - `platt`: a logistic fit of the raw score.
@@ -33,9 +32,6 @@ METHODS = ("smooth_isotonic", "isotonic", "platt", "identity")
 #: The tails' slope is Platt's, kept within these bounds: separated validation data makes
 #: Platt's slope huge (flat tails again), and the raw score is already in log-odds units.
 MIN_SLOPE, MAX_SLOPE = 0.05, 1.0
-#: Inside a block the curve rises by this share of the gap to the nearer neighbouring rate on
-#: each side: enough to order every account, too little to move a block's calibration.
-SPREAD = 0.05
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -102,46 +98,39 @@ class Calibrator:
 
 
 def isotonic_blocks(raw: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(lowest raw, highest raw, accounts, bad accounts) of each block of the isotonic fit."""
+    """(sum of raw scores, accounts, bad accounts) of each block of the isotonic fit."""
     order = np.argsort(raw, kind="stable")
     raw, y = raw[order], y[order]
     fitted = IsotonicRegression(out_of_bounds="clip").fit(raw, y).predict(raw)
     starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
-    ends = np.r_[starts[1:], raw.size] - 1
-    return raw[starts], raw[ends], ends - starts + 1, np.add.reduceat(y, starts)
+    ends = np.r_[starts[1:], raw.size]
+    return np.add.reduceat(raw, starts), ends - starts, np.add.reduceat(y, starts)
 
 
-def merge_equal(low, high, n, bad, rate):  # -> tuple of arrays
+def merge_equal(total, n, bad, rate):  # -> tuple of arrays
     """Blocks whose smoothed rates are equal merged into one (rates must rise strictly)."""
     group = np.cumsum(np.r_[True, np.diff(rate) > 0]) - 1
     first = np.flatnonzero(np.r_[True, np.diff(group) > 0])
-    last = np.r_[first[1:], group.size] - 1
-    return (low[first], high[last], np.add.reduceat(n, first), np.add.reduceat(bad, first),
-            rate[first])  # fmt: skip
+    return (np.add.reduceat(total, first), np.add.reduceat(n, first),
+            np.add.reduceat(bad, first), rate[first])  # fmt: skip
 
 
 def fit_smooth_isotonic(raw: np.ndarray, y: np.ndarray) -> Calibrator:
-    """The `smooth_isotonic` calibrator (see the module doc)."""
-    low, high, n, bad = isotonic_blocks(raw, y)
+    """The `smooth_isotonic` calibrator: centred isotonic regression (see the module doc)."""
+    total, n, bad = isotonic_blocks(raw, y)
     rate = bad / n
     rate[[0, -1]] = (bad[[0, -1]] + 1.0) / (n[[0, -1]] + 2.0)  # the ends claim no certainty
     rate = np.maximum.accumulate(rate)
-    low, high, n, bad, rate = merge_equal(low, high, n, bad, rate)
-    lo, hi = 0.5 / (n[0] + 2.0), 1.0 - 0.5 / (n[-1] + 2.0)
-    gaps = np.diff(np.r_[lo, rate, hi])
-    spread = SPREAD * np.minimum(gaps[:-1], gaps[1:])
-    x = np.column_stack([low, high]).ravel()
-    p = np.column_stack([rate - spread, rate + spread]).ravel()
-    keep = np.r_[True, np.diff(x) > 0]  # a block of one raw value is one knot at its rate
-    p = np.where(np.repeat(low == high, 2), np.repeat(rate, 2), p)
+    total, n, bad, rate = merge_equal(total, n, bad, rate)
+    centre = total / n  # strictly increasing: blocks are disjoint runs of sorted raw scores
     slope = fit_platt(raw, y).a
     return Calibrator(
         "smooth_isotonic",
-        tuple(map(float, x[keep])),
-        tuple(map(float, p[keep])),
+        tuple(map(float, centre)),
+        tuple(map(float, rate)),
         a=float(np.clip(slope, MIN_SLOPE, MAX_SLOPE)),
-        lo=float(lo),
-        hi=float(hi),
+        lo=float(0.5 / (n[0] + 2.0)),
+        hi=float(1.0 - 0.5 / (n[-1] + 2.0)),
     )
 
 
