@@ -2,7 +2,8 @@
 
 WORKSPACE/manifest.json records the world's settings and each step's seconds. A second demo
 in the same workspace reuses WORKSPACE/data (labels added by `feedback` included) when the
-settings match, and refuses to replace it without --overwrite otherwise.
+settings match, and refuses to replace it without --overwrite otherwise; a replaced world's
+lists (and their review decisions) move to WORKSPACE/lists-before-<time>.
 """
 
 from __future__ import annotations
@@ -46,9 +47,20 @@ def prepare_data(
             "pass --overwrite to replace it (labels added by `ringwatch feedback` would be "
             "lost) or use another --workspace"
         )
+    set_aside_lists(workspace, say)
     say(f"simulating {describe} into {data}")
     make(data)
     return False
+
+
+def set_aside_lists(workspace: Path, say: Say) -> None:
+    """Move the lists of a world being replaced (and their review decisions) to
+    WORKSPACE/lists-before-<time>: kept, but never carried into the new world's lists."""
+    lists = Path(workspace) / "lists"
+    if lists.is_dir() and any(lists.iterdir()):
+        aside = lists.with_name(f"lists-before-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+        lists.rename(aside)
+        say(f"the lists of the replaced world (with any review decisions) moved to {aside}")
 
 
 def write_record(

@@ -37,3 +37,8 @@ def test_a_second_demo_reuses_or_refuses(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not from a demo"):
         prepare_data(tmp_path, settings, make, False, said.append)
     assert prepare_data(tmp_path, settings, make, True, said.append) is False  # --overwrite
+    (tmp_path / "lists" / "2024-01-28").mkdir(parents=True)  # a list reviewed in that world
+    (tmp_path / "lists" / "2024-01-28" / "decisions.sqlite").write_bytes(b"x")
+    assert prepare_data(tmp_path, settings, make, True, said.append) is False
+    aside = list(tmp_path.glob("lists-before-*/2024-01-28/decisions.sqlite"))
+    assert len(aside) == 1 and not (tmp_path / "lists").exists() and "moved" in said[-2]
