@@ -145,7 +145,7 @@ def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
     """`ringwatch rings`: load, build graphs, find the rings (the verdict sees the labels
     known at the snapshot), write the ring table."""
     from features.graph import build_graphs, find_rings
-    from features.pipeline import links_from
+    from features.pipeline import graph_ops, links_from
 
     config = request.settings.features.graph
     started = time.perf_counter()
@@ -155,7 +155,8 @@ def rings(request: RingsRequest, say: Say = silent) -> RingsResult:
     links = links_from(request.engine, request.settings.features, ds)
     graphs = build_graphs(ds, config, **links)
     say("peeling candidate components into rings, scoring them")
-    found = find_rings(ds, graphs, config, labels=ds.labels, verdict=request.verdict)
+    ops = graph_ops(request.engine)
+    found = find_rings(ds, graphs, config, labels=ds.labels, verdict=request.verdict, ops=ops)
     write_parquet(found.rings, request.out)
     return RingsResult(found, ds.accounts.height, ds.as_of, time.perf_counter() - started)
 

@@ -126,9 +126,10 @@ def build_feature_table(
     say("rings (FRAUDAR peeling, ring verdict)")
     # the verdict sees every known label (the ring list is a scoring-time product); the
     # account model's ring features read only the label-free candidates (ring_features)
-    rings = find_rings(ds, graphs, config.graph, labels=ds.labels)
+    ops = graph_ops(engine)
+    rings = find_rings(ds, graphs, config.graph, labels=ds.labels, ops=ops)
     say("graph features")
-    graph = build_graph_features(ds, graphs, behaviour, config.graph, rings, graph_ops(engine))
+    graph = build_graph_features(ds, graphs, behaviour, config.graph, rings, ops)
     frame = side_by_side([account_attributes(ds), behaviour, graph])
     say("anomaly scores (isolation forests, no labels)")
     frame = with_anomaly_score(frame, config.anomaly, config)

@@ -240,6 +240,12 @@ class ClusterOps:
             tri[nodes], clustering[nodes], core[nodes] = out[0], out[1], out[2]
         return tri, clustering, core
 
+    def peel(self, graphs, labels: np.ndarray, config) -> list[dict]:
+        """rings.peel_components, one task per group of whole components (peelgroups)."""
+        from features.graph.peelgroups import peel_on
+
+        return peel_on(self.engine, graphs, labels, config, BLOCKS_PER_WORKER * self.engine.workers)
+
     def aggregate(
         self, graph: CSR, for_mean: np.ndarray, for_max: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

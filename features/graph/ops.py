@@ -1,7 +1,8 @@
 """The graph kernels the feature stage runs, behind one seam: in this process, or as Dask tasks.
 
 `build_graph_features` asks a `GraphOps` for PageRank, SybilRank, connected components,
-cohesion (triangles, clustering, k-core) and neighbour aggregates. `LOCAL` runs the numba
+cohesion (triangles, clustering, k-core) and neighbour aggregates; `find_rings` for the
+candidate components and their FRAUDAR peeling. `LOCAL` runs the numba
 kernels of `features.graph.kernels` on the whole graph; `features.graph.blocks.ClusterOps`
 runs the same kernels over blocks of CSR rows or groups of components on a cluster.
 """
@@ -49,6 +50,10 @@ class GraphOps(Protocol):
         neighbour_aggregate)."""
         ...
 
+    def peel(self, graphs, labels: np.ndarray, config) -> list[dict]:
+        """rings.peel_components: FRAUDAR blocks of the candidate components, as rings."""
+        ...
+
 
 class LocalOps:
     """The kernels in this process, on the whole graph."""
@@ -81,6 +86,12 @@ class LocalOps:
     ) -> tuple[np.ndarray, np.ndarray]:
         """kernels.neighbour_aggregate."""
         return kernels.neighbour_aggregate(graph.indptr, graph.indices, for_mean, for_max)
+
+    def peel(self, graphs, labels: np.ndarray, config) -> list[dict]:
+        """rings.peel_components on every component at once."""
+        from features.graph.rings import peel_components
+
+        return peel_components(graphs, labels, config)
 
 
 LOCAL = LocalOps()

@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from features.config import GraphConfig
-from features.graph import csr, kernels, peeling
+from features.graph import csr, peeling
 from features.graph.build import Graphs
 from features.graph.evidence import (
     UNKNOWN_TIME,
@@ -40,6 +40,7 @@ from features.graph.evidence import (
     ring_evidence,
 )
 from features.graph.links import candidate_graph
+from features.graph.ops import LOCAL, GraphOps
 from features.graph.ring_features import member_features, member_frame, structural_features
 from features.graph.verdict import VERDICTS, learned_scores, unsupervised_scores
 from features.io.contract import Dataset
@@ -86,13 +87,13 @@ class Rings:
     # members, score, fold (-1: not trained on) and whether it is reported
 
 
-def components(graphs: Graphs, config: GraphConfig) -> np.ndarray:
+def components(graphs: Graphs, config: GraphConfig, ops: GraphOps = LOCAL) -> np.ndarray:
     """Component label of every account in the candidate graph (numbered by smallest node)."""
     parts = graphs.ring_links(config.ring_link_kinds)
     scale = {"ip": config.ring_ip_scale, "mutual": config.ring_mutual_scale}
     scales = [scale.get(kind, 1.0) for kind in config.ring_link_kinds]
     candidate = candidate_graph(parts, graphs.n, config.ring_pair_min_weight, scales)
-    return kernels.connected_components(candidate.indptr, candidate.indices)
+    return ops.components(candidate)
 
 
 def small_to_none(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -204,10 +205,10 @@ def profiles(ds: Dataset, graphs: Graphs, labels: np.ndarray, config: GraphConfi
 
 
 def find_blocks(
-    graphs: Graphs, labels: np.ndarray, facts: Profiles, config: GraphConfig
+    graphs: Graphs, labels: np.ndarray, facts: Profiles, config: GraphConfig, ops: GraphOps = LOCAL
 ) -> list[dict]:
     """Candidate rings of every component with their evidence and the rules verdict."""
-    found = peel_components(graphs, labels, config)
+    found = ops.peel(graphs, labels, config)
     for ring, evidence in zip(found, ring_evidence(graphs, found, facts, config), strict=True):
         ring.update(evidence)
         ring["rules"] = accept(ring, config)
@@ -334,17 +335,19 @@ def find_rings(
     account_scores: pl.DataFrame | None = None,
     labels: pl.DataFrame | None = None,
     verdict: str | None = None,
+    ops: GraphOps = LOCAL,
 ) -> Rings:
     """Rings of `ds` (see the module doc). `labels` (account_id, label) are the only labels
     the verdict sees (None: none, the unsupervised score); `account_scores` (account_id,
     score) the account model's scores when there are any; `verdict` "learned" or "rules"
-    (default: `config.ring_verdict`)."""
+    (default: `config.ring_verdict`); `ops` runs the candidate components and the peeling
+    (in this process, or as tasks on a cluster)."""
     verdict = verdict or config.ring_verdict
     if verdict not in VERDICTS:
         raise ValueError(f"unknown ring verdict {verdict!r}; known: {', '.join(VERDICTS)}")
-    labels_of = components(graphs, config)
+    labels_of = components(graphs, config, ops)
     facts = profiles(ds, graphs, labels_of, config)
-    found = find_blocks(graphs, labels_of, facts, config) if graphs.n else []
+    found = find_blocks(graphs, labels_of, facts, config, ops) if graphs.n else []
     if not found:
         return ring_frames(ds, graphs, [], labels_of, pl.DataFrame())
     scored = score_candidates(ds, graphs, found, facts, config, account_scores, labels, verdict)

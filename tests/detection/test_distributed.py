@@ -104,7 +104,7 @@ def test_feature_table_is_the_same_on_the_cluster(tables) -> None:
 def test_rings_are_identical_on_the_cluster(tables) -> None:
     single, cluster = tables
     assert single.rings.rings.height > 0
-    for name in ("rings", "membership", "components"):
+    for name in ("rings", "membership", "components", "candidates"):
         assert getattr(cluster.rings, name).equals(getattr(single.rings, name)), name
 
 
